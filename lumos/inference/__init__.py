@@ -1,0 +1,1 @@
+"""Inference backends behind one interface (``Backend``): hf (default), vllm, openai, scripted (tests)."""

@@ -1,0 +1,1 @@
+"""Execution tools: the functions behind the action names the grounding module writes."""

@@ -1,0 +1,1 @@
+"""Small shared helpers: JSON-lines I/O, run metadata, paths."""
