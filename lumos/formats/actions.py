@@ -126,7 +126,13 @@ def parse_actions(text: str) -> list[Action]:
         raise ActionParseError(f"actions must be a string, got {type(text).__name__}: {text!r}")
     if not text.strip():
         raise ActionParseError(f"no action in {text!r}")
-    return [parse_action(part) for part in _split_top_level(text, ACTION_SEPARATOR)]
+    actions = []
+    for k, part in enumerate(_split_top_level(text, ACTION_SEPARATOR), 1):
+        try:
+            actions.append(parse_action(part))
+        except ActionParseError as e:
+            raise ActionParseError(f"action {k} of {text!r}: {e}") from None
+    return actions
 
 
 def render_actions(actions: Iterable[Action]) -> str:
