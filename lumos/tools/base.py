@@ -2,7 +2,7 @@
 
 A tool is registered under the exact action name of the annotation grammar (``KnowledgeQuery``)
 and is called with a ``ToolCall``: the parsed action, the variable table so far and the task
-context. It returns the result value or raises ``ToolError`` for a recoverable failure (bad
+context. It returns the result value (or a ``ToolOutput`` wrapping it) or raises ``ToolError`` for a recoverable failure (bad
 arguments, nothing found, a backend that refused); the executor records that as
 ``ToolResult(error=...)`` and the agent goes on. Any other exception is a bug and propagates.
 """
@@ -48,6 +48,19 @@ class ToolResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {"action": self.action, "value": self.value, "error": self.error, "cached": self.cached, **self.extra}
+
+
+@dataclass(frozen=True)
+class ToolOutput:
+    """Optional richer return value of a tool: the value plus metadata for ``ToolResult``.
+
+    A tool may return a plain value, or ``ToolOutput(value, cached=..., extra=...)`` to report a
+    cache hit or to record details (e.g. the prompts an LLM tool sent) in the trajectory.
+    """
+
+    value: Any
+    cached: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @runtime_checkable

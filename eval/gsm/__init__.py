@@ -1,0 +1,1 @@
+"""``python -m eval.gsm.run_eval``: the original entry point for gsm."""

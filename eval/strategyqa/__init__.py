@@ -1,0 +1,1 @@
+"""``python -m eval.strategyqa.run_eval``: the original entry point for strategyqa."""

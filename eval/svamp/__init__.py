@@ -1,0 +1,1 @@
+"""``python -m eval.svamp.run_eval``: the original entry point for svamp."""

@@ -1,0 +1,36 @@
+"""GSM8K test set (1,319 problems). Line of data/eval/gsm/test.jsonl (= upstream gsm8k/test.jsonl):
+``{"question": "Janet's ducks lay 16 eggs per day...", "answer": "Janet sells 16 - 3 - 4 = <<16-3-4=9>>9 ...\\n#### 18"}``.
+Gold = text after ``####`` without thousands commas. Metric: numeric match (``18.0`` == ``18``). Lumos-I cap: 8 subgoals.
+
+Run: ``python -m eval.gsm.run_eval --data_dir ../shared/data --formulation lumos_onetime --max_num_examples 10``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lumos.benchmarks.base import Benchmark, Example, find_data_file, register_benchmark
+from lumos.metrics import numeric_match
+from lumos.utils.io import DataFormatError, iter_jsonl, require_field
+
+FILES = ("test.jsonl", "gsm/test.jsonl", "gsm8k/test.jsonl")
+
+
+def load_examples(path: Path) -> list[Example]:
+    out = []
+    for line, rec in iter_jsonl(path):
+        where = f"{path}:{line}"
+        question = require_field(rec, "question", where, str)
+        answer = require_field(rec, "answer", where, str)
+        if "####" not in answer:
+            raise DataFormatError(f"{where}: field 'answer' has no '#### <number>' final answer")
+        gold = answer.split("####")[-1].strip().replace(",", "")
+        out.append(Example(id=str(len(out)), question=question, answer=gold))
+    return out
+
+
+@register_benchmark("gsm")
+def gsm(data_dir: Path | None = None) -> Benchmark:
+    path = find_data_file("gsm", data_dir, FILES)
+    return Benchmark(name="gsm", domain="maths", examples=tuple(load_examples(path)), metrics={"acc": numeric_match},
+                     primary="acc", max_subgoals=8, source=path)

@@ -1,0 +1,39 @@
+"""SVAMP (1,000 problems). Record of data/eval/svamp/test.json (= upstream svamp/SVAMP.json):
+``{"ID": "chal-1", "Body": "Each pack of dvds costs 76 dollars...", "Question": "How much do you have to pay...",
+"Equation": "( 76.0 - 25.0 )", "Answer": 51.0, "Type": "Subtraction"}``.
+Task = Body + " " + Question; gold = the answer as an integer when integral. Metric: numeric match. Lumos-I cap: 2.
+
+Run: ``python -m eval.svamp.run_eval --data_dir ../shared/data --formulation lumos_onetime --max_num_examples 10``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lumos.benchmarks.base import Benchmark, Example, find_data_file, register_benchmark
+from lumos.metrics import numeric_match
+from lumos.utils.io import DataFormatError, read_json, require_field
+
+FILES = ("test.json", "SVAMP.json", "svamp/test.json", "svamp/SVAMP.json")
+
+
+def load_examples(path: Path) -> list[Example]:
+    data = read_json(path)
+    if not isinstance(data, list):
+        raise DataFormatError(f"{path}: expected a JSON list of problems, got {type(data).__name__}")
+    out = []
+    for i, rec in enumerate(data):
+        where = f"{path}[{i}]"
+        body = require_field(rec, "Body", where, str).strip()
+        question = require_field(rec, "Question", where, str).strip()
+        answer = require_field(rec, "Answer", where, (int, float))
+        gold = str(int(answer)) if float(answer).is_integer() else str(answer)
+        out.append(Example(id=str(rec.get("ID", i)), question=f"{body} {question}", answer=gold))
+    return out
+
+
+@register_benchmark("svamp")
+def svamp(data_dir: Path | None = None) -> Benchmark:
+    path = find_data_file("svamp", data_dir, FILES)
+    return Benchmark(name="svamp", domain="maths", examples=tuple(load_examples(path)),
+                     metrics={"acc": numeric_match}, primary="acc", max_subgoals=2, source=path)

@@ -1,0 +1,527 @@
+"""Converted annotations -> chat-format training files (spec §2.4), equal to the original's output.
+
+Reads every converted file of ``data/train/<domain>/converted/`` (sorted by name; ``*.failed.jsonl`` and
+``*.metrics.json`` side files skipped) and writes ``data/train/<domain>/train_annots/lumos_<domain>_<module>_<iterative|
+onetime>.jsonl`` (plus ``<domain>_cot.jsonl``, ``<domain>_direct.jsonl``, ``lumos_<domain>_integrated.jsonl``). A line::
+
+    {"dataset": "maths", "id": "maths_0", "messages": [{"role": "user", "content": "Please provide ..."}, ...]}
+
+Faithful to the original, quirks included: ``Output`` renamed to ``R<n+1>`` in iterative grounding targets (with
+the index carried over from earlier records when a record's first subgoal ends in ``Output``), kept in one-time
+targets; earlier results listed in lexicographic subgoal order; calls re-serialised as ``vars = Name(args)``
+(``Output = (R9)`` for a plain assignment); JSON written with ``json.dumps`` defaults. Records are dropped for the
+original's reasons, and also where the input is degenerate and the original wrote a broken example (no
+``Subgoal 1``, an empty feedback result, an action line ``lumos.formats`` cannot parse); every drop is counted with
+its reason in the log and in ``metrics_<formulation>.json``. Input files are read in name order (the original used
+``os.listdir`` order).
+
+Run: ``python -m data.process_for_train --domain maths --formulation lumos_iterative``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lumos.conversion.convert import FAILED_SUFFIX, METRICS_SUFFIX
+from lumos.conversion.sources import SourceRecord, load_source
+from lumos.formats import (
+    Action,
+    ActionParseError,
+    PlanBlock,
+    join_onetime_plan,
+    parse_converted_action,
+    parse_converted_plan,
+    render_plan_turn,
+)
+from lumos.formats.prompts import (
+    STOP_PLANNING,
+    ground_first_user,
+    ground_next_user,
+    ground_onetime_user,
+    plan_feedback_user,
+    plan_feedback_web_user,
+    plan_first_user,
+)
+from lumos.paths import REPO_ROOT
+from lumos.utils.io import DataFormatError, git_commit, iter_jsonl, require_field, write_json
+
+logger = logging.getLogger(__name__)
+
+TRAIN_DOMAINS: tuple[str, ...] = ("maths", "complex_qa", "web_agent")
+TRAIN_FORMULATIONS: tuple[str, ...] = ("lumos_iterative", "lumos_onetime", "cot", "direct", "integrated")
+Messages = list[dict[str, str]]
+
+
+class Dropped(Exception):
+    """A converted record that yields no training example; ``reason`` (a fixed category) is counted in the report.
+
+    ``degenerate``: text the original did not drop for this reason but turned into a broken example (or crashed
+    on); in iterative files the original may still have dropped the record for a later reason.
+    """
+
+    def __init__(self, reason: str, *, degenerate: bool = False, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.degenerate = degenerate
+
+
+@dataclass
+class FileReport:
+    """Rows written to one training file and the records dropped on the way, by reason."""
+
+    path: str
+    rows: int = 0
+    dropped: Counter[str] = field(default_factory=Counter)
+    dropped_degenerate: Counter[str] = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "rows": self.rows, "dropped": dict(self.dropped),
+                "dropped_degenerate": dict(self.dropped_degenerate)}
+
+
+@dataclass
+class _OutputIndex:
+    """The original's ``current_variable_idx``: a function-level variable that outlives each record."""
+
+    value: int | None = None
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Reading
+# --------------------------------------------------------------------------------------------------------------
+def converted_files(converted_dir: Path) -> list[Path]:
+    """Every converted file in ``converted_dir`` in name order, side files of the converter excluded."""
+    if not converted_dir.is_dir():
+        raise FileNotFoundError(f"no converted annotations folder {converted_dir} (run python -m data.prompt_convertion)")
+    return sorted(p for p in converted_dir.iterdir()
+                  if p.is_file() and not p.name.startswith(".")
+                  and not p.name.endswith((FAILED_SUFFIX, METRICS_SUFFIX, ".tmp")))
+
+
+def read_converted(converted_dir: Path) -> list[tuple[str, dict[str, Any]]]:
+    """``(where, record)`` for all converted records (no de-duplication, as the original; duplicates logged)."""
+    out: list[tuple[str, dict[str, Any]]] = []
+    for path in converted_files(converted_dir):
+        for line, rec in iter_jsonl(path):
+            where = f"{path}:{line}"
+            require_field(rec, "task", where, str)
+            require_field(rec, "subgoal_plan", where, str)
+            out.append((where, rec))
+    ids = Counter(rec["id"] for _, rec in out if isinstance(rec.get("id"), str))
+    dup = sum(n - 1 for n in ids.values() if n > 1)
+    if dup:
+        logger.warning("%s: %d records share an id with an earlier one (kept, as the original did)", converted_dir, dup)
+    return out
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The original's per-line conventions, on top of lumos.formats
+# --------------------------------------------------------------------------------------------------------------
+def _blocks(subgoal_plan: str, *, iterative: bool) -> list[PlanBlock]:
+    """The subgoal blocks; a plan without ``Subgoal 1`` or with a blank block is dropped (the original kept
+    such records in one-time files, with the last character of the text or an empty subgoal)."""
+    if "Subgoal 1" not in subgoal_plan:
+        raise Dropped("no 'Subgoal 1' in subgoal_plan", degenerate=not iterative)
+    blocks = parse_converted_plan(subgoal_plan)
+    if len(blocks) != len(subgoal_plan[subgoal_plan.find("Subgoal 1") :].split("\n\n")):
+        raise Dropped("a blank block between subgoals", degenerate=not iterative)
+    return blocks
+
+
+def _matching_paren(line: str, open_idx: int) -> int:
+    depth = 0
+    for i in range(open_idx, len(line)):
+        depth += (line[i] == "(") - (line[i] == ")")
+        if depth == 0:
+            return i
+    return -1
+
+
+def parse_training_action(line: str, domain: str) -> tuple[Action, str]:
+    """``parse_converted_action`` with the original's argument / result boundaries (spec §2.4).
+
+    The original strips the result (and, for a call-less ``Output = R9 = 40``, the arguments), treats a
+    parenthesis that never closes as closing at the end of the line, and looks for the result only when the
+    closing parenthesis is more than one character from the end.
+
+    Raises:
+        ActionParseError: the line is not in the converted-action grammar.
+    """
+    action, result = parse_converted_action(line, web=domain == "web_agent")
+    if domain == "web_agent":
+        return action, result
+    open_idx = line.find("(")
+    if open_idx < 0:
+        return Action(action.variables, "", action.args.strip()), result.strip()
+    close = _matching_paren(line, open_idx)
+    if close < 0 or close + 2 >= len(line):
+        args = line[open_idx + 1 : line.rfind(")")]
+        return Action(action.variables, action.name, args), args
+    if line[close + 2] != "=":
+        last_eq = line.rfind(" = ")
+        return Action(action.variables, action.name, line[open_idx + 1 : last_eq - 1]), line[last_eq + 3 :].strip()
+    return Action(action.variables, action.name, line[open_idx + 1 : close]), line[close + 3 :].strip()
+
+
+def training_target(action: Action) -> str:
+    """The original's re-serialisation: always ``vars = Name(args)``, so an assignment becomes ``Output = (R9)``."""
+    return f"{', '.join(action.variables)} = {action.name}({action.args})"
+
+
+def _parse_block(block: PlanBlock, k: int, domain: str) -> list[tuple[Action, str]]:
+    try:
+        return [parse_training_action(line, domain) for line in block.action_lines]
+    except ActionParseError as e:
+        raise Dropped("an action line lumos.formats cannot parse", degenerate=True, detail=f"subgoal {k}: {e}") from e
+
+
+def _plan_feedback(block: PlanBlock, k: int, domain: str) -> str:
+    """The user turn after subgoal ``k``: its last action's result (text after the last ``=``), or for web
+    the subgoal itself; all trailing periods and spaces removed, as the original's ``strip`` calls did."""
+    if domain == "web_agent":
+        text = block.subgoal[block.subgoal.find(": ") + 2 :]
+        text = (text[:1].lower() + text[1:]).rstrip(".").rstrip()
+        if not text:
+            raise Dropped("empty web subgoal text (the original crashed here)", degenerate=True, detail=f"subgoal {k}")
+        return plan_feedback_web_user(f"Subgoal {k}: {text}.")
+    last = block.action_lines[-1]
+    result = last[last.rfind("=") + 2 :].strip().strip(".").rstrip()
+    if not result:
+        raise Dropped("empty result in a subgoal's last action", degenerate=True, detail=f"subgoal {k}")
+    return plan_feedback_user(k, result)
+
+
+def _plan_last_variable(line: str) -> str:
+    """The original's plan-side reading of a line's last variable (``Action 1-2: R5, R6 = ...`` -> ``R6``)."""
+    parts = line.split(" = ")[0].split(":")
+    if len(parts) < 2:
+        raise Dropped("no ':' before the variables of a last action")
+    return parts[1].strip().split(", ")[-1]
+
+
+def _ground_last_variable(line: str) -> str:
+    """The original's ground-side reading of a line's last variable: between ``": "`` and the first ``" = "``
+    (the same as the parsed variables for a well-formed line)."""
+    return line[line.find(":") + 2 : line.find(" = ")].split(", ")[-1]
+
+
+def _track_output(variable: str, state: _OutputIndex, text: str) -> str:
+    """Record ``R<n>``'s index, or rename ``Output`` in ``text`` to ``R<last index + 1>``."""
+    if variable[:1] == "R":
+        try:
+            state.value = int(variable[1:])
+        except ValueError:
+            raise Dropped("a subgoal's last variable is R but not R<number>", detail=repr(variable)) from None
+        return text
+    if not variable:
+        raise Dropped("empty last variable")
+    if state.value is None:
+        raise Dropped("Output-like last variable before any R<number> (no index to rename it after)", detail=repr(variable))
+    return text.replace("Output", f"R{state.value + 1}")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# One record -> messages
+# --------------------------------------------------------------------------------------------------------------
+def _user(content: str) -> dict[str, str]:
+    return {"role": "user", "content": content}
+
+
+def _assistant(content: str) -> dict[str, str]:
+    return {"role": "assistant", "content": content}
+
+
+def plan_messages(rec: dict[str, Any], domain: str, *, iterative: bool, state: _OutputIndex) -> Messages:
+    """The planning dialogue of one converted record. Raises ``Dropped``."""
+    blocks = _blocks(rec["subgoal_plan"], iterative=iterative)
+    messages = [_user(plan_first_user(rec["task"]))]
+    if not iterative:
+        return [*messages, _assistant(join_onetime_plan([b.subgoal for b in blocks]))]
+    degenerate: Dropped | None = None  # raised after the loop, so that the Output index advances as the original's
+    for k, block in enumerate(blocks, 1):
+        if not block.action_lines:
+            raise Dropped("a subgoal without action lines")
+        try:
+            feedback = _plan_feedback(block, k, domain)
+        except Dropped as e:
+            degenerate, feedback = degenerate or e, ""
+        feedback = _track_output(_plan_last_variable(block.action_lines[-1]), state, feedback)
+        messages += [_assistant(render_plan_turn(k, block.subgoal)), _user(feedback)]
+    if degenerate is not None:
+        raise degenerate
+    return [*messages, _assistant(STOP_PLANNING)]
+
+
+def ground_messages(rec: dict[str, Any], domain: str, *, iterative: bool, state: _OutputIndex) -> Messages:
+    """The grounding dialogue of one converted record. Raises ``Dropped``."""
+    blocks = _blocks(rec["subgoal_plan"], iterative=iterative)
+    task = rec["task"]
+    if not iterative:
+        actions = [a for k, b in enumerate(blocks, 1) for a, _ in _parse_block(b, k, domain)]
+        if not actions:
+            raise Dropped("no action lines", degenerate=True)
+        user = ground_onetime_user(domain, task, [b.subgoal for b in blocks])
+        return [_user(user), _assistant("; ".join(training_target(a) for a in actions))]
+    messages: Messages = []
+    results: dict[str, str] = {}
+    degenerate: Dropped | None = None  # raised after the loop, so that the Output index advances as the original's
+    for k, block in enumerate(blocks, 1):
+        if not block.action_lines:
+            raise Dropped("a subgoal without action lines")
+        if k == 1:
+            user = ground_first_user(domain, task, block.subgoal)
+        else:
+            user = ground_next_user(block.subgoal, dict(results) if domain == "complex_qa" else None)
+        try:
+            parsed = _parse_block(block, k, domain)
+        except Dropped as e:
+            degenerate, parsed = degenerate or e, []
+        if parsed:
+            results[block.subgoal[: block.subgoal.find(":")]] = parsed[-1][1]
+        assistant = "; ".join(training_target(a) for a, _ in parsed)
+        assistant = _track_output(_ground_last_variable(block.action_lines[-1]), state, assistant)
+        messages += [_user(user), _assistant(assistant)]
+    if degenerate is not None:
+        raise degenerate
+    return messages
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Files
+# --------------------------------------------------------------------------------------------------------------
+def write_rows(path: Path, rows: Iterable[dict[str, Any]]) -> int:
+    """Write rows the way the original did (``json.dumps`` defaults, one per line), atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    n = 0
+    with tmp.open("w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row) + "\n")
+            n += 1
+    tmp.replace(path)
+    return n
+
+
+def build_dialogues(records: Sequence[tuple[str, dict[str, Any]]], domain: str, module: str, *, iterative: bool,
+                    report: FileReport) -> list[Messages]:
+    """Messages of every kept record, in input order; drops are counted in ``report``."""
+    build = plan_messages if module == "plan" else ground_messages
+    state = _OutputIndex()
+    kept = []
+    for where, rec in records:
+        try:
+            kept.append(build(rec, domain, iterative=iterative, state=state))
+        except Dropped as e:
+            (report.dropped_degenerate if e.degenerate else report.dropped)[e.reason] += 1
+            logger.debug("%s: dropped from %s: %s", where, report.path, e)
+    return kept
+
+
+def _rows(domain: str, dialogues: Iterable[Messages], prefix: str = "") -> Iterator[dict[str, Any]]:
+    for i, messages in enumerate(dialogues):
+        yield {"dataset": domain, "id": f"{domain}_{prefix}{i}", "messages": messages}
+
+
+def build_lumos(domain: str, converted_dir: Path, output_dir: Path, formulation: str) -> list[FileReport]:
+    """Plan and ground files of one Lumos formulation (``lumos_iterative`` / ``lumos_onetime``)."""
+    records = read_converted(converted_dir)
+    iterative = "iterative" in formulation
+    suffix = "iterative" if iterative else "onetime"
+    reports = []
+    for module in ("plan", "ground"):
+        path = output_dir / f"lumos_{domain}_{module}_{suffix}.jsonl"
+        report = FileReport(str(path))
+        report.rows = write_rows(path, _rows(domain, build_dialogues(records, domain, module, iterative=iterative, report=report)))
+        reports.append(report)
+    return reports
+
+
+def build_integrated(domain: str, converted_dir: Path, output_dir: Path) -> list[FileReport]:
+    """One file for a single model that plans and grounds: the iterative plan dialogues, then the iterative
+    ground dialogues (ids ``<domain>_plan_<i>`` / ``<domain>_ground_<i>``)."""
+    records = read_converted(converted_dir)
+    path = output_dir / f"lumos_{domain}_integrated.jsonl"
+    report = FileReport(str(path))
+    rows: list[dict[str, Any]] = []
+    for module in ("plan", "ground"):
+        rows += _rows(domain, build_dialogues(records, domain, module, iterative=True, report=report), f"{module}_")
+    report.rows = write_rows(path, rows)
+    return [report]
+
+
+def _raw_files(raw_dir: Path, hints: Sequence[str]) -> list[tuple[str, Path]]:
+    if not raw_dir.is_dir():
+        raise FileNotFoundError(f"no raw data folder {raw_dir} (run python -m data.download --only raw)")
+    found = []
+    for path in sorted(raw_dir.iterdir()):
+        for hint in hints:
+            if hint in path.name.lower() and path.is_file():
+                found.append((hint, path))
+                break
+    if not found:
+        raise FileNotFoundError(f"{raw_dir}: no raw file whose name contains one of {', '.join(hints)}")
+    return found
+
+
+def _maths_raw(raw_dir: Path) -> Iterator[tuple[str, SourceRecord]]:
+    """``(hint, record)`` of the maths raw files (GSM8K, PRM800K's first 10,000 lines, ASDiv, MATH)."""
+    for hint, path in _raw_files(raw_dir, ("gsm", "prm", "asdiv", "math")):
+        records = load_source(path, {"gsm": "gsm8k", "prm": "prm800k", "asdiv": "asdiv", "math": "math"}[hint])
+        yield from ((hint, r) for r in (records[:10_000] if hint == "prm" else records))
+
+
+def _maths_cot_text(hint: str, record: SourceRecord) -> str | None:
+    raw = record.raw
+    if hint == "gsm":
+        answer = raw["answer"]
+        return answer.split("#### ")[0].replace("\n", " ").strip() + f" Answer is {answer.split('####')[1].strip()}."
+    if hint == "prm":
+        return f"{record.plan} Answer is {record.ans}." if record.plan else None
+    if hint == "asdiv":
+        solution = raw.get("solution", raw.get("formula"))
+        return f"{solution}. Answer is {record.ans}."
+    return f"{record.plan} Answer is {record.ans}."
+
+
+def build_cot(domain: str, converted_dir: Path, raw_dir: Path, output_dir: Path) -> list[FileReport]:
+    """``<domain>_cot.jsonl``: maths from the raw files (reasoning + `` Answer is X.``), complex QA from the
+    converted pseudo plans (facts + the answer sentence)."""
+    path = output_dir / f"{domain}_cot.jsonl"
+    report = FileReport(str(path))
+    dialogues: list[Messages] = []
+    if domain == "maths":
+        for hint, record in _maths_raw(raw_dir):
+            text = _maths_cot_text(hint, record)
+            if text is None:
+                report.dropped["PRM800K line without solution or answer"] += 1
+                continue
+            dialogues.append([_user(record.task), _assistant(text)])
+    elif domain == "complex_qa":
+        for _, rec in read_converted(converted_dir):
+            plan = rec.get("natural_language_plan")
+            if not isinstance(plan, str):
+                report.dropped["natural_language_plan is not text"] += 1
+                continue
+            answer_part = plan[plan.find("Based on these evidences and decomposed questions") :]
+            dialogues.append([_user(rec["task"]), _assistant(plan.split("We need to answer these questions:")[0].strip() + " " + answer_part)])
+    else:
+        raise DataFormatError(f"cot training data exists for maths and complex_qa, not {domain!r}")
+    report.rows = write_rows(path, _rows(domain, dialogues))
+    return [report]
+
+
+def build_direct(domain: str, raw_dir: Path, output_dir: Path) -> list[FileReport]:
+    """``<domain>_direct.jsonl``: question -> ``str(answer)`` from the raw files (complex QA: MuSiQue then
+    StrategyQA, whose booleans become ``True``/``False``)."""
+    path = output_dir / f"{domain}_direct.jsonl"
+    report = FileReport(str(path))
+    dialogues: list[Messages] = []
+    if domain == "maths":
+        for _, record in _maths_raw(raw_dir):
+            dialogues.append([_user(record.task), _assistant(str(record.ans))])
+    elif domain == "complex_qa":
+        files = _raw_files(raw_dir, ("musique", "strategyqa"))
+        for _, p in sorted(files, key=lambda hp: hp[0] != "musique"):
+            for r in load_source(p):
+                dialogues.append([_user(str(r.raw["question"])), _assistant(str(r.raw["answer"]))])
+    else:
+        raise DataFormatError(f"direct training data exists for maths and complex_qa, not {domain!r}")
+    report.rows = write_rows(path, _rows(domain, dialogues))
+    return [report]
+
+
+def build_unified(domains: Sequence[str], data_root: Path, output_dir: Path) -> list[FileReport]:
+    """``lumos_unified_{plan,ground}_iterative.jsonl``: the domains' iterative files concatenated in order."""
+    reports = []
+    for module in ("plan", "ground"):
+        path = output_dir / f"lumos_unified_{module}_iterative.jsonl"
+        report = FileReport(str(path))
+        rows: list[dict[str, Any]] = []
+        for domain in domains:
+            src = data_root / domain / "train_annots" / f"lumos_{domain}_{module}_iterative.jsonl"
+            if not src.exists():
+                raise FileNotFoundError(f"{src} is missing; build it first with --domain {domain} --formulation lumos_iterative")
+            rows += [rec for _, rec in iter_jsonl(src)]
+        report.rows = write_rows(path, rows)
+        reports.append(report)
+    return reports
+
+
+def check_domain(domain: str) -> str:
+    if domain not in TRAIN_DOMAINS:
+        raise DataFormatError(f"no training-data builder for domain {domain!r}; expected one of {', '.join(TRAIN_DOMAINS)}")
+    return domain
+
+
+# --------------------------------------------------------------------------------------------------------------
+# CLI
+# --------------------------------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m data.process_for_train", description=__doc__.split("\n")[0])
+    p.add_argument("--domain", default="maths", help=f"one of {', '.join(TRAIN_DOMAINS)}")
+    p.add_argument("--formulation", default="lumos_iterative", help=f"one of {', '.join(TRAIN_FORMULATIONS)}")
+    p.add_argument("--unified", default=None, help="comma list of domains whose iterative files to concatenate")
+    p.add_argument("--data_root", default=str(REPO_ROOT / "data" / "train"), help="root of the data/train layout")
+    p.add_argument("--converted_dir", default=None, help="default <data_root>/<domain>/converted")
+    p.add_argument("--raw_dir", default=None, help="cot / direct inputs; default <data_root>/<domain>/raw_data")
+    p.add_argument("--output_dir", default=None, help="default <data_root>/<domain>/train_annots "
+                                                      "(unified: <data_root>/unified/train_annots)")
+    return p
+
+
+def run(args: argparse.Namespace) -> list[FileReport]:
+    """Build the files the arguments ask for; write ``metrics_<formulation>.json`` next to them."""
+    root = Path(args.data_root)
+    if args.unified:
+        domains = [check_domain(d.strip()) for d in args.unified.split(",") if d.strip()]
+        output_dir = Path(args.output_dir) if args.output_dir else root / "unified" / "train_annots"
+        reports, name = build_unified(domains, root, output_dir), "unified"
+    else:
+        domain = check_domain(args.domain)
+        name = args.formulation
+        if name not in TRAIN_FORMULATIONS:
+            raise DataFormatError(f"unknown formulation {name!r}; expected one of {', '.join(TRAIN_FORMULATIONS)}")
+        converted = Path(args.converted_dir) if args.converted_dir else root / domain / "converted"
+        raw = Path(args.raw_dir) if args.raw_dir else root / domain / "raw_data"
+        output_dir = Path(args.output_dir) if args.output_dir else root / domain / "train_annots"
+        if name.startswith("lumos_"):
+            reports = build_lumos(domain, converted, output_dir, name)
+        elif name == "integrated":
+            reports = build_integrated(domain, converted, output_dir)
+        elif name == "cot":
+            reports = build_cot(domain, converted, raw, output_dir)
+        else:
+            reports = build_direct(domain, raw, output_dir)
+    for r in reports:
+        drops = sum(r.dropped.values()) + sum(r.dropped_degenerate.values())
+        logger.info("%s: %d rows, %d records dropped", r.path, r.rows, drops)
+        for reason, n in r.dropped.most_common():
+            logger.info("    dropped %5d  %s", n, reason)
+        for reason, n in r.dropped_degenerate.most_common():
+            logger.info("    dropped %5d  %s (degenerate input the original did not filter)", n, reason)
+    write_json(output_dir / f"metrics_{name}.json", {
+        "config": vars(args), "git_commit": git_commit(), "files": [r.as_dict() for r in reports]})
+    return reports
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        run(args)
+    except (DataFormatError, FileNotFoundError) as e:
+        logger.error("%s", e)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

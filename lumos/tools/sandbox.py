@@ -1,0 +1,363 @@
+"""Run untrusted, model-written Python in a confined child process.
+
+    $ echo 'print(sum(range(10)))' | python -m lumos.tools.sandbox --timeout_s 5
+    {"ok": true, "stdout": "45\\n", "error": ""}
+
+``run_python(code, timeout_s=..., memory_mb=...)`` is the Python API (returns ``SandboxResult``);
+the ``Code`` tools and the sympy worker of the maths tools run through it. The main process never
+``exec``s or ``eval``s model-written text.
+
+What the sandbox does (the child bootstrap is ``lumos/tools/_sandbox_child.py``):
+
+* **Separate process**, ``python -I`` (no PYTHONPATH, user site or cwd on ``sys.path``), in its own
+  session so the whole process group is killed on a wall-clock timeout.
+* **Scrubbed environment**: only PATH, HOME/TMPDIR (= the sandbox directory), LANG and thread-count
+  variables are passed; nothing of the parent's environment (API keys, tokens) reaches the child.
+* **Namespaces** (``isolation="namespaces"`` as root, ``"userns"`` otherwise, chosen automatically
+  when ``unshare`` works): a new network namespace (no interfaces up: no network at all, not even
+  127.0.0.1), a new pid namespace with its own /proc (other processes, their command lines and
+  environments are invisible; everything dies with the child), a new mount namespace in which every
+  existing mount is read-only, /tmp, /var/tmp, /dev/shm, /run/lock and the parent's HOME are fresh
+  size-limited tmpfs (HOME's content is hidden; interpreter paths under HOME are re-exposed
+  read-only), and the code runs in ``/tmp/lumos-sandbox`` on that private tmpfs, which vanishes at exit.
+* **Privileges**: ``PR_SET_NO_NEW_PRIVS``; when started as root the child drops to ``nobody``.
+* **Resource limits**: RLIMIT_AS (``memory_mb``), RLIMIT_CPU (``timeout_s``, then SIGKILL one
+  second later), a wall-clock timer in the child plus a hard kill in the parent, RLIMIT_FSIZE,
+  RLIMIT_NPROC = 1 (no fork, no threads), RLIMIT_NOFILE, no core files; tmpfs sizes bound disk use.
+* **Python guards** with readable errors: ``socket``, ``subprocess``, ``os.system/fork/exec*/spawn*/
+  kill``, and ``open``/``os.open``/file-mutating ``os`` functions outside the sandbox directory raise
+  ``PermissionError``. These are bypassable (``ctypes``, ``importlib.reload``); the points above are
+  the actual fence.
+
+What it does **not** cover: with ``isolation="none"`` (no usable ``unshare``: containers without
+CAP_SYS_ADMIN and without user namespaces) only the resource limits, the scrubbed environment, the
+privilege drop (if root) and the bypassable Python guards apply — code that goes around the guards
+can open sockets, write wherever the user may, and read the user's files. In every mode the code can
+read world-readable files (the repository, the venv), use CPU up to its limits, and learn the
+kernel version; there is no seccomp filter, no cgroup memory limit (RLIMIT_AS bounds address space,
+not page cache), and no protection against kernel exploits. ``SandboxResult.isolation`` says which
+mode ran. Start-up cost is measured in ``tests/tools/test_sandbox.py`` (a few tens of milliseconds).
+
+Exercise: ``pytest tests/tools/test_sandbox.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import logging
+import math
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+logger = logging.getLogger(__name__)
+
+Isolation = Literal["auto", "namespaces", "userns", "none"]
+ISOLATIONS: tuple[str, ...] = ("auto", "namespaces", "userns", "none")
+CHILD = Path(__file__).with_name("_sandbox_child.py")
+NS_WORKDIR = "/tmp/lumos-sandbox"
+_MASKED = ("/var/tmp", "/dev/shm", "/run/lock")
+_NS_FLAGS = ["--net", "--mount", "--pid", "--fork", "--kill-child", "--mount-proc"]
+_GRACE_S = 5.0
+
+
+@dataclass(frozen=True)
+class SandboxResult:
+    """Outcome of one ``run_python`` call. ``to_json()`` is what the CLI prints."""
+
+    ok: bool
+    stdout: str
+    error: str
+    stderr: str = ""
+    timed_out: bool = False
+    isolation: str = "none"
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "stdout": self.stdout, "error": self.error}
+
+
+@dataclass(frozen=True)
+class SandboxLimits:
+    """Budgets of one sandboxed process."""
+
+    timeout_s: float = 10.0
+    memory_mb: int = 512
+    file_mb: int = 16
+    tmpfs_mb: int = 64
+    nproc: int = 1
+
+    def __post_init__(self) -> None:
+        if self.timeout_s <= 0 or self.memory_mb < 64 or self.file_mb < 1 or self.tmpfs_mb < 1 or self.nproc < 1:
+            raise ValueError(f"sandbox limits out of range (timeout_s > 0, memory_mb >= 64, ...): {self}")
+
+
+def _nobody() -> tuple[int, int]:
+    try:
+        pw = pwd.getpwnam("nobody")
+        return pw.pw_uid, pw.pw_gid
+    except KeyError:
+        return 65534, 65534
+
+
+def _probe(cmd: list[str]) -> bool:
+    try:
+        return subprocess.run(cmd, capture_output=True, timeout=10, check=False).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@functools.lru_cache(maxsize=1)
+def available_isolation() -> str:
+    """The strongest mode this machine supports: ``namespaces`` (root), ``userns`` or ``none``."""
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        return "none"
+    if os.geteuid() == 0 and _probe([unshare, *_NS_FLAGS, "true"]):
+        return "namespaces"
+    return "userns" if userns_available() else "none"
+
+
+@functools.lru_cache(maxsize=1)
+def userns_available() -> bool:
+    """True when ``unshare --user --map-root-user`` works here (the non-root namespace mode)."""
+    unshare = shutil.which("unshare")
+    return unshare is not None and _probe([unshare, "--user", "--map-root-user", *_NS_FLAGS, "true"])
+
+
+def resolve_isolation(isolation: str = "auto") -> str:
+    """``auto`` -> ``$LUMOS_SANDBOX_ISOLATION`` or the strongest available mode. Unknown names raise."""
+    if isolation not in ISOLATIONS:
+        raise ValueError(f"unknown sandbox isolation {isolation!r}; choose one of {list(ISOLATIONS)}")
+    if isolation == "auto":
+        isolation = os.environ.get("LUMOS_SANDBOX_ISOLATION", "auto")
+        if isolation not in ISOLATIONS:
+            raise ValueError(f"LUMOS_SANDBOX_ISOLATION={isolation!r}; choose one of {list(ISOLATIONS)}")
+    if isolation == "auto":
+        return available_isolation()
+    if isolation == "userns" and not userns_available():
+        raise RuntimeError("sandbox isolation 'userns' requested but unprivileged user namespaces do not work here")
+    if isolation == "namespaces" and available_isolation() != "namespaces":
+        raise RuntimeError("sandbox isolation 'namespaces' needs root and a working unshare; use 'userns' or 'auto'")
+    return isolation
+
+
+def _world_readable_python() -> bool:
+    """True when ``nobody`` can reach the interpreter and its libraries (every ancestor o+x)."""
+    for top in {os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix)}:
+        path = Path(top)
+        for p in (path, *path.parents):
+            try:
+                if not p.stat().st_mode & 0o001:
+                    return False
+            except OSError:
+                return False
+    return True
+
+
+def _under(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def _mask_and_keep(extra_keep: list[str]) -> tuple[list[str], list[str]]:
+    home = os.path.realpath(str(Path.home()))
+    masks = [p for p in _MASKED if os.path.isdir(p)]
+    if home not in ("/", "/tmp") and os.path.isdir(home):
+        masks.append(home)
+    candidates = {
+        os.path.realpath(p)
+        for p in (sys.base_prefix, sys.prefix, os.path.dirname(os.path.realpath(sys.executable)), *extra_keep)
+    }
+    keep = sorted(c for c in candidates if any(_under(c, m) and c != m for m in masks))
+    keep = [k for k in keep if not any(k != o and _under(k, o) for o in keep)]
+    # a keep path that *is* a masked directory (or contains it) means that directory must stay visible
+    masks = [m for m in masks if not any(_under(m, c) for c in candidates)]
+    return masks, keep
+
+
+def _command(
+    mode: str, limits: SandboxLimits, isolation: str, workdir: str, *, module: str = "", sys_path: list[str] | None = None
+) -> tuple[list[str], dict[str, str]]:
+    namespaces = isolation in ("namespaces", "userns")
+    masks, keep = _mask_and_keep(list(sys_path or [])) if namespaces else ([], [])
+    drop_to = None
+    if os.geteuid() == 0 and (isolation == "namespaces" or (isolation == "none" and _world_readable_python())):
+        drop_to = list(_nobody())
+    cfg = {
+        "mode": mode,
+        "module": module,
+        "sys_path": list(sys_path or []),
+        "namespaces": namespaces,
+        "mask_paths": masks,
+        "keep_paths": keep,
+        "workdir": workdir,
+        "drop_to": drop_to,
+        "memory_mb": limits.memory_mb,
+        "cpu_s": max(1, math.ceil(limits.timeout_s)),
+        "wall_s": float(limits.timeout_s),
+        "file_mb": limits.file_mb,
+        "tmpfs_mb": limits.tmpfs_mb,
+        "nproc": limits.nproc,
+    }
+    cmd = [sys.executable, "-I", str(CHILD), json.dumps(cfg)]
+    if isolation == "namespaces":
+        cmd = ["unshare", *_NS_FLAGS, *cmd]
+    elif isolation == "userns":
+        cmd = ["unshare", "--user", "--map-root-user", *_NS_FLAGS, *cmd]
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": workdir,
+        "TMPDIR": workdir,
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
+    return cmd, env
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _signal_name(returncode: int) -> str:
+    try:
+        return signal.Signals(-returncode).name
+    except ValueError:
+        return f"signal {-returncode}"
+
+
+def run_python(
+    code: str,
+    *,
+    timeout_s: float = 10.0,
+    memory_mb: int = 512,
+    isolation: Isolation = "auto",
+    limits: SandboxLimits | None = None,
+) -> SandboxResult:
+    """Run ``code`` in a confined child process and return what it printed.
+
+    Args:
+        code: Python source (untrusted).
+        timeout_s: CPU and wall-clock budget of the code in seconds.
+        memory_mb: address-space limit of the child.
+        isolation: ``auto`` (strongest available), ``namespaces``, ``userns`` or ``none``.
+        limits: full limits (overrides ``timeout_s`` and ``memory_mb``).
+
+    Returns:
+        ``SandboxResult``; ``ok`` is False when the code raised, exited non-zero, or hit a limit.
+        Never raises for anything the code does.
+    """
+    limits = limits or SandboxLimits(timeout_s=timeout_s, memory_mb=memory_mb)
+    mode = resolve_isolation(isolation)
+    start = time.perf_counter()
+    tmp = None
+    if mode == "none":
+        tmp = tempfile.mkdtemp(prefix="lumos-sandbox-")
+        workdir = tmp
+    else:
+        workdir = NS_WORKDIR
+    cmd, env = _command("run", limits, mode, workdir)
+    timed_out = False
+    try:
+        proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=tmp or "/",
+            start_new_session=True,
+        )
+        try:
+            out, err = proc.communicate(code.encode("utf-8", errors="replace"), timeout=limits.timeout_s + _GRACE_S)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            _kill_group(proc)
+            out, err = proc.communicate()
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+    seconds = time.perf_counter() - start
+    lines = out.decode("utf-8", errors="replace").strip().splitlines()
+    payload: dict[str, Any] | None = None
+    if lines:
+        try:
+            payload = json.loads(lines[-1])
+        except json.JSONDecodeError:
+            payload = None
+    if timed_out:
+        return SandboxResult(False, "", f"TimeoutError: wall-clock time limit of {limits.timeout_s:g} s exceeded (killed)",
+                             timed_out=True, isolation=mode, seconds=seconds)  # fmt: skip
+    if not isinstance(payload, dict) or not {"ok", "stdout", "error"} <= payload.keys():
+        rc = proc.returncode
+        why = f"killed by {_signal_name(rc)}" if rc < 0 else f"exited with status {rc}"
+        if rc == -signal.SIGKILL:
+            why += " (CPU or memory limit)"
+        tail = err.decode("utf-8", errors="replace").strip()[-2000:]
+        return SandboxResult(False, "", f"sandbox process {why} without a result" + (f": {tail}" if tail else ""),
+                             stderr=tail, isolation=mode, seconds=seconds)  # fmt: skip
+    return SandboxResult(
+        ok=bool(payload["ok"]),
+        stdout=str(payload["stdout"]),
+        error=str(payload["error"]),
+        stderr=str(payload.get("stderr", "")),
+        timed_out=bool(payload.get("timed_out", False)),
+        isolation=mode,
+        seconds=seconds,
+    )
+
+
+def spawn_module(module: str, *, limits: SandboxLimits, isolation: Isolation = "auto", stderr: Any = None) -> subprocess.Popen:
+    """Start ``python -m module`` confined like ``run_python`` (for long-lived workers such as sympy).
+
+    The child's stdin/stdout are pipes (text, line-buffered) for the caller's protocol; ``timeout_s``
+    is its total CPU budget; ``stderr`` is where its stderr goes (default: discarded). The caller
+    must kill the process group (``os.killpg(proc.pid, SIGKILL)``) when done.
+    """
+    mode = resolve_isolation(isolation)
+    import lumos
+
+    root = str(Path(lumos.__file__).resolve().parents[1])
+    workdir = NS_WORKDIR if mode != "none" else tempfile.mkdtemp(prefix="lumos-worker-")
+    cmd, env = _command("module", limits, mode, workdir, module=module, sys_path=[root])
+    return subprocess.Popen(
+        cmd,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=stderr if stderr is not None else subprocess.DEVNULL,
+        env=env,
+        cwd=workdir if mode == "none" else "/",
+        start_new_session=True,
+        text=True,
+        bufsize=1,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--timeout_s", type=float, default=10.0, help="CPU and wall-clock budget (seconds)")
+    parser.add_argument("--memory_mb", type=int, default=512, help="address-space limit of the child (MB)")
+    parser.add_argument("--isolation", choices=ISOLATIONS, default="auto", help="isolation mode (default: strongest available)")
+    args = parser.parse_args(argv)
+    result = run_python(sys.stdin.read(), timeout_s=args.timeout_s, memory_mb=args.memory_mb, isolation=args.isolation)
+    print(json.dumps(result.to_json()))
+    return 0 if result.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

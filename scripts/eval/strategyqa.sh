@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# StrategyQA eval with the original launcher's settings (lumos_onetime, first 300 examples, batch 32).
+# Usage: scripts/eval/strategyqa.sh [--flag value ...]   (flags are forwarded to python -m eval.strategyqa.run_eval)
+# Env: MODEL_DIR (root of lumos_* folders, or one model folder), DATA_DIR (else $LUMOS_DATA_DIR, else
+# data/eval/strategyqa/), FORMULATION, N, BATCH, BACKEND, SAVE_DIR, PYTHON, CORPUS, QA_MODEL.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+FORMULATION=${FORMULATION:-lumos_onetime}; MODEL_DIR=${MODEL_DIR:-models/smollm2-135m-instruct}
+DATA=(); [ -n "${DATA_DIR:-}" ] && DATA=(--data_dir "$DATA_DIR")
+"${PYTHON:-.venv/bin/python}" -m eval.strategyqa.run_eval "${DATA[@]}" --model_name_or_path "$MODEL_DIR" \
+  --max_num_examples "${N:-300}" --eval_batch_size "${BATCH:-32}" --formulation "$FORMULATION" \
+  --backend "${BACKEND:-hf}" --save_dir "${SAVE_DIR:-results/strategyqa/$FORMULATION}" \
+  --knowledge local --corpus "${CORPUS:-${LUMOS_DATA_DIR:-data/eval}/strategyqa/strategyqa_dev_paragraphs.json}" --qa_model "${QA_MODEL:-$MODEL_DIR}" "$@"
