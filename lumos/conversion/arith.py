@@ -6,7 +6,7 @@ checked without running untrusted text. Example::
     >>> evaluate("100-50-30-15"), format_number(parse_number("18.00")), format_number(evaluate("10/4"))
     (Fraction(5, 1), '18', '2.5')
 
-Exercise: ``pytest tests/conversion/test_rule.py``.
+Exercise: ``pytest tests/conversion/test_conv_rule.py``.
 """
 
 from __future__ import annotations

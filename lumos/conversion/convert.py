@@ -264,9 +264,12 @@ def convert(args: argparse.Namespace) -> ConversionStats:
     logger.info("%s: %d records selected, %d already converted in %s, %d to convert", data_fn, len(records),
                 stats.already_done, output, len(pending))
     output.parent.mkdir(parents=True, exist_ok=True)
-    cfg = OpenAIConfig(model=args.model, base_url=args.base_url, concurrency=args.concurrency,
-                       max_retries=args.max_retries, timeout=args.timeout,
-                       max_tokens=args.max_tokens or MAX_TOKENS[args.domain])
+    try:
+        cfg = OpenAIConfig(model=args.model, base_url=args.base_url, concurrency=args.concurrency,
+                           max_retries=args.max_retries, timeout=args.timeout, backoff_base=args.retry_wait,
+                           max_tokens=args.max_tokens or MAX_TOKENS[args.domain])
+    except ValueError as e:
+        raise UsageError(str(e)) from None
     start = time.time()
     try:
         if args.backend == "rule":
@@ -275,18 +278,18 @@ def convert(args: argparse.Namespace) -> ConversionStats:
             limit = PRM_TARGET if source == "prm800k" and args.convert_all else None
             asyncio.run(run_openai(pending, output, cfg, stats, limit=limit))
     finally:
-        remaining_failed = compact_failed(output, done_ids(output))
-        config = {k: v for k, v in vars(args).items()}
-        config.update(source=source, output=str(output), data_fn=str(data_fn))
+        in_output = done_ids(output)
+        remaining_failed = compact_failed(output, in_output)
+        config = dict(vars(args), source=source, output=str(output), data_fn=str(data_fn))
         if args.backend == "openai":
             config["openai"] = {k: v for k, v in asdict(cfg).items() if k != "api_key"}
         write_json(metrics_path(output), {
             "config": config, "git_commit": git_commit(), "seconds": round(time.time() - start, 2),
-            "counts": asdict(stats), "records_in_output": len(done_ids(output)), "failed_in_file": remaining_failed,
+            "counts": asdict(stats), "records_in_output": len(in_output), "failed_in_file": remaining_failed,
         })
     logger.info("converted %d, failed %d, skipped %d already done, %d without a plan; tokens: %d prompt + %d completion; "
                 "output %s (%d records)", stats.converted, stats.failed, stats.already_done, stats.not_convertible,
-                stats.prompt_tokens, stats.completion_tokens, output, len(done_ids(output)))
+                stats.prompt_tokens, stats.completion_tokens, output, len(in_output))
     if stats.failure_reasons:
         logger.info("failure reasons: %s", dict(sorted(stats.failure_reasons.items(), key=lambda kv: -kv[1])[:10]))
     return stats
@@ -307,6 +310,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--concurrency", type=int, default=8)
     p.add_argument("--max_retries", type=int, default=6)
     p.add_argument("--timeout", type=float, default=120.0, help="seconds per request")
+    p.add_argument("--retry_wait", type=float, default=1.0,
+                   help="first backoff in seconds (doubles per retry, capped at 60) unless the server sends Retry-After")
     p.add_argument("--max_tokens", type=int, default=None, help="default: 800 for web_agent, else 500")
     p.add_argument("--output", default=None, help="default: data/train/<domain>/converted/<name>_converted[_st_ed].json")
     return p

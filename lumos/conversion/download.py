@@ -8,7 +8,7 @@ known) are skipped. Without internet it stops at the first target with a message
 
 Layout: ``data/train/<domain>/train_annots/lumos_<domain>_<module>_<formulation>.jsonl`` (``ai2lumos/*`` via
 ``datasets``), ``data/train/<domain>/raw_data/...``, ``data/eval/<bench>/...``. The network layer is one small
-class (``LiveNetwork``) so tests can replace it. Exercise: ``pytest tests/conversion/test_download.py``.
+class (``LiveNetwork``) so tests can replace it. Exercise: ``pytest tests/conversion/test_conv_download.py``.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ The system message, the shared header and the closing line are the original's, v
 
     Natural language plan: <its plan>
 
-Exercise: ``pytest tests/conversion/test_instructions.py``.
+Exercise: ``pytest tests/conversion/test_conv_instructions.py``.
 """
 
 from __future__ import annotations

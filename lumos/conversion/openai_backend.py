@@ -7,7 +7,7 @@ unknown-model errors raise ``FatalRequestError`` (no point converting the rest).
 
     {"model": "gpt-4", "messages": [{"role": "system", ...}, {"role": "user", ...}], "temperature": 0, "max_tokens": 500}
 
-Exercise: ``pytest tests/conversion/test_openai_resume.py`` (a fake server on 127.0.0.1).
+Exercise: ``pytest tests/conversion/test_conv_openai_resume.py`` (a fake server on 127.0.0.1).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import asyncio
 import logging
 import os
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -125,8 +126,9 @@ def _classify(exc: BaseException) -> tuple[str, bool, float | None]:
     raise exc
 
 
-async def complete(client: Any, messages: list[dict[str, str]], cfg: OpenAIConfig) -> Completion:
-    """One chat completion with bounded retries.
+async def complete(client: Any, messages: list[dict[str, str]], cfg: OpenAIConfig, *,
+                   sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> Completion:
+    """One chat completion with bounded retries (``sleep`` waits between attempts).
 
     Raises:
         RequestFailed: still failing after ``cfg.max_retries`` retries, a non-retryable HTTP error (400, 422),
@@ -167,5 +169,5 @@ async def complete(client: Any, messages: list[dict[str, str]], cfg: OpenAIConfi
         backoff = min(cfg.backoff_max, cfg.backoff_base * 2**attempt) * random.uniform(0.5, 1.0)
         delay = min(cfg.retry_after_max, wait) if wait is not None else backoff
         logger.debug("retrying in %.2fs after %s (attempt %d/%d)", delay, reason, attempt + 1, cfg.max_retries + 1)
-        await asyncio.sleep(delay)
+        await sleep(delay)
     raise RequestFailed(f"{reason} (after {cfg.max_retries + 1} attempts)")

@@ -1,8 +1,8 @@
 """Rule conversion of maths sources whose gold reasoning is already structured: GSM8K and ASDiv.
 
 GSM8K: every solution line that computes something becomes a subgoal; each ``<<expr=result>>`` mark (and each
-unmarked ``a op b = c`` whose arithmetic checks out) becomes a ``Calculator`` action; numbers equal to an earlier
-result are written as that result's R-variable. The line ``Natalia sold 48+24 = <<48+24=72>>72 clips ...`` gives::
+unmarked ``a op b = c`` whose arithmetic checks out) becomes a ``Calculator`` action, a mark that only states a new
+number (``<<25=25>>``) a ``Define``; numbers equal to an earlier result are written as that result's R-variable. The line ``Natalia sold 48+24 = <<48+24=72>>72 clips ...`` gives::
 
     Subgoal 2: Natalia sold 48+24 clips altogether in April and May.
     Action 2-1: R2 = Calculator(48+R1) = 72
@@ -10,13 +10,14 @@ result are written as that result's R-variable. The line ``Natalia sold 48+24 = 
 The plan must end in the gold answer (``#### 72``), else the record fails with the reason. ASDiv: the formula
 ``(9-6)*2=6`` (units stripped, ``;``-separated equations in order) becomes one Calculator action per equation.
 
-Exercise: ``pytest tests/conversion/test_rule.py``.
+Exercise: ``pytest tests/conversion/test_conv_rule.py``.
 """
 
 from __future__ import annotations
 
 import re
 from fractions import Fraction
+from typing import NamedTuple
 
 from lumos.conversion.arith import ArithmeticParseError, close_enough, evaluate, format_number, parse_number
 from lumos.conversion.rule_plan import PlanBuilder, RuleError, one_line
@@ -57,11 +58,20 @@ def _normalise_expr(expr: str) -> str:
     return expr.replace("×", "*").replace("÷", "/").replace("x", "*").replace(",", "").replace("$", "").strip()
 
 
-def _computations(line: str) -> list[tuple[int, int, str, str, str]]:
-    """``(start, end, expr, result_text, replacement)`` for each mark / checked plain equation, in line order.
+class _Computation(NamedTuple):
+    start: int
+    end: int
+    expr: str  # "" for a mark without an operator (``<<8=8>>8``), which only states a number
+    result: str
+    replacement: str  # what the subgoal text shows instead of the computation
 
-    ``replacement`` is what the subgoal text shows instead: nothing when the expression is written just before
-    the mark (``48/2 = <<..>>24`` -> ``48/2``), else the expression itself (``made $<<5*3=15>>15`` -> ``made $5*3``).
+
+def _computations(line: str) -> list[_Computation]:
+    """Each mark / checked plain equation of a solution line, in line order.
+
+    The subgoal text drops the result: nothing replaces ``= <<48/2=24>>24`` after a written-out ``48/2``, the
+    expression replaces a bare mark (``made $<<5*3=15>>15`` -> ``made $5*3``), and a mark without an operator
+    keeps its number.
     """
     found = []
     masked = list(line)
@@ -70,8 +80,11 @@ def _computations(line: str) -> list[tuple[int, int, str, str, str]]:
         if "=" not in body:
             raise RuleError(f"calculator mark <<{body}>> has no '='")
         expr, result = body[: body.rfind("=")], body[body.rfind("=") + 1 :]
-        replacement = "" if m.group("eq") else (m.group("dollar") or "") + expr.strip()
-        found.append((m.start(), m.end(), expr, result, replacement))
+        if not re.search(r"\d\s*[-+*/]", expr):
+            expr, replacement = "", (m.group("eq") or "") + (m.group("dollar") or "") + (m.group("shown") or result)
+        else:
+            replacement = "" if m.group("eq") else (m.group("dollar") or "") + expr.strip()
+        found.append(_Computation(m.start(), m.end(), expr, result, replacement))
         masked[m.start() : m.end()] = "\0" * (m.end() - m.start())
     for m in _PLAIN.finditer("".join(masked)):
         expr, result = m.group("expr"), m.group("res")
@@ -80,14 +93,14 @@ def _computations(line: str) -> list[tuple[int, int, str, str, str]]:
         except ArithmeticParseError:
             ok = False
         if ok:
-            found.append((m.start(), m.end(), expr, result, expr.strip()))
+            found.append(_Computation(m.start(), m.end(), expr, result, expr.strip()))
     return sorted(found)
 
 
-def _subgoal_text(line: str, comps: list[tuple[int, int, str, str, str]]) -> str:
+def _subgoal_text(line: str, comps: list[_Computation]) -> str:
     text = line
-    for start, end, _, _, replacement in sorted(comps, reverse=True):
-        text = text[:start] + replacement + text[end:]
+    for c in sorted(comps, reverse=True):
+        text = text[: c.start] + c.replacement + text[c.end :]
     text = one_line(text)
     text = re.sub(r"\s+([.,;:!?])", r"\1", text)
     if not text:
@@ -110,6 +123,17 @@ def _calculator(plan: PlanBuilder, results: _Results, expr: str, result_text: st
     results.add(var, stated)
 
 
+def _actions_of(comps: list[_Computation], results: _Results) -> list[_Computation]:
+    """The computations that become actions: every calculation, and a stated number not yet computed
+    (``Define``); a number restating an earlier result adds nothing."""
+    out = []
+    for c in comps:
+        value = parse_number(c.result)
+        if c.expr or (value is not None and value not in results.by_value):
+            out.append(c)
+    return out
+
+
 def _finish(plan: PlanBuilder, results: _Results, gold: str | None) -> str:
     if results.last is None:
         raise RuleError("no calculation found")
@@ -128,11 +152,17 @@ def convert_gsm8k(record: SourceRecord) -> str:
     for n, line in enumerate(reasoning.splitlines(), 1):
         line = line.split(" ** ", 1)[-1] if " ** " in line else line  # Socratic lines: drop the sub-question
         comps = _computations(line)
-        if not comps:
+        actions = _actions_of(comps, results)
+        if not actions:
             continue
         plan.subgoal(_subgoal_text(line, comps))
-        for _, _, expr, result, _ in comps:
-            _calculator(plan, results, expr, result, f"line {n}")
+        for c in actions:
+            if c.expr:
+                _calculator(plan, results, c.expr, c.result, f"line {n}")
+            else:
+                value = parse_number(c.result)
+                assert value is not None  # _actions_of keeps numbers only
+                results.add(plan.action("Define", format_number(value), format_number(value)), value)
     return _finish(plan, results, record.ans)
 
 

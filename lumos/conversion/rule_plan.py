@@ -8,7 +8,7 @@ The rendered text is exactly what ``lumos.formats.parse_converted_plan`` / ``par
     Subgoal 2: Natalia sold 48+24 clips altogether in April and May.
     Action 2-1: R2 = Calculator(48+R1) = 72
 
-Exercise: ``pytest tests/conversion/test_rule.py``.
+Exercise: ``pytest tests/conversion/test_conv_rule.py``.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ value checks out) or ``QA``. A StrategyQA step::
 StrategyQA has no per-step answers: a quantity question takes the number of its best-matching fact, any other
 question the fact itself; the last step answers the gold ``True``/``False``. MuSiQue steps carry their answers.
 
-Exercise: ``pytest tests/conversion/test_rule.py``.
+Exercise: ``pytest tests/conversion/test_conv_rule.py``.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@
 The first action acts on ``Env`` (the initial page), later ones on the previous result, as in the original's
 annotations. Web actions carry no result (the training-data parser ignores it).
 
-Exercise: ``pytest tests/conversion/test_rule.py``.
+Exercise: ``pytest tests/conversion/test_conv_rule.py``.
 """
 
 from __future__ import annotations

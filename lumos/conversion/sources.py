@@ -7,7 +7,7 @@ structured fields). A GSM8K line::
     {"question": "Natalia sold clips to 48 of her friends ...", "answer": "Natalia sold 48/2 = <<48/2=24>>24 ...\\n#### 72"}
 
 Malformed input raises ``DataFormatError`` naming the file, the line (or XML problem id) and the field.
-Exercise: ``pytest tests/conversion/test_sources.py``.
+Exercise: ``pytest tests/conversion/test_conv_sources.py``.
 """
 
 from __future__ import annotations
@@ -325,11 +325,15 @@ def read_musique(path: Path) -> list[SourceRecord]:
         steps = require_field(rec, "question_decomposition", where, list)
         idxs = set()
         for j, p in enumerate(paragraphs):
+            if not isinstance(p, dict):
+                raise DataFormatError(f"{where}: paragraphs[{j}] must be an object with idx, title, paragraph_text")
             for name in ("idx", "title", "paragraph_text"):
                 require_field(p, name, f"{where}: paragraphs[{j}]")
             idxs.add(p["idx"])
         supported = True
         for j, step in enumerate(steps):
+            if not isinstance(step, dict):
+                raise DataFormatError(f"{where}: question_decomposition[{j}] must be an object")
             require_field(step, "question", f"{where}: question_decomposition[{j}]", str)
             support = step.get("paragraph_support_idx")
             if support is None:

@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 from lumos.conversion.convert import FAILED_SUFFIX, METRICS_SUFFIX
-from lumos.conversion.sources import SourceRecord, load_source
 from lumos.formats import (
     Action,
     ActionParseError,
@@ -40,6 +39,7 @@ from lumos.formats import (
     parse_converted_action,
     parse_converted_plan,
     render_plan_turn,
+    render_training_action,
 )
 from lumos.formats.prompts import (
     STOP_PLANNING,
@@ -136,44 +136,9 @@ def _blocks(subgoal_plan: str, *, iterative: bool) -> list[PlanBlock]:
     return blocks
 
 
-def _matching_paren(line: str, open_idx: int) -> int:
-    depth = 0
-    for i in range(open_idx, len(line)):
-        depth += (line[i] == "(") - (line[i] == ")")
-        if depth == 0:
-            return i
-    return -1
-
-
 def parse_training_action(line: str, domain: str) -> tuple[Action, str]:
-    """``parse_converted_action`` with the original's argument / result boundaries (spec §2.4).
-
-    The original strips the result (and, for a call-less ``Output = R9 = 40``, the arguments), treats a
-    parenthesis that never closes as closing at the end of the line, and looks for the result only when the
-    closing parenthesis is more than one character from the end.
-
-    Raises:
-        ActionParseError: the line is not in the converted-action grammar.
-    """
-    action, result = parse_converted_action(line, web=domain == "web_agent")
-    if domain == "web_agent":
-        return action, result
-    open_idx = line.find("(")
-    if open_idx < 0:
-        return Action(action.variables, "", action.args.strip()), result.strip()
-    close = _matching_paren(line, open_idx)
-    if close < 0 or close + 2 >= len(line):
-        args = line[open_idx + 1 : line.rfind(")")]
-        return Action(action.variables, action.name, args), args
-    if line[close + 2] != "=":
-        last_eq = line.rfind(" = ")
-        return Action(action.variables, action.name, line[open_idx + 1 : last_eq - 1]), line[last_eq + 3 :].strip()
-    return Action(action.variables, action.name, line[open_idx + 1 : close]), line[close + 3 :].strip()
-
-
-def training_target(action: Action) -> str:
-    """The original's re-serialisation: always ``vars = Name(args)``, so an assignment becomes ``Output = (R9)``."""
-    return f"{', '.join(action.variables)} = {action.name}({action.args})"
+    """A converted action line and its result, read as the original did (``lumos.formats.parse_converted_action``)."""
+    return parse_converted_action(line, web=domain == "web_agent")
 
 
 def _parse_block(block: PlanBlock, k: int, domain: str) -> list[tuple[Action, str]]:
@@ -231,20 +196,20 @@ def _track_output(variable: str, state: _OutputIndex, text: str) -> str:
 # --------------------------------------------------------------------------------------------------------------
 # One record -> messages
 # --------------------------------------------------------------------------------------------------------------
-def _user(content: str) -> dict[str, str]:
+def user_message(content: str) -> dict[str, str]:
     return {"role": "user", "content": content}
 
 
-def _assistant(content: str) -> dict[str, str]:
+def assistant_message(content: str) -> dict[str, str]:
     return {"role": "assistant", "content": content}
 
 
 def plan_messages(rec: dict[str, Any], domain: str, *, iterative: bool, state: _OutputIndex) -> Messages:
     """The planning dialogue of one converted record. Raises ``Dropped``."""
     blocks = _blocks(rec["subgoal_plan"], iterative=iterative)
-    messages = [_user(plan_first_user(rec["task"]))]
+    messages = [user_message(plan_first_user(rec["task"]))]
     if not iterative:
-        return [*messages, _assistant(join_onetime_plan([b.subgoal for b in blocks]))]
+        return [*messages, assistant_message(join_onetime_plan([b.subgoal for b in blocks]))]
     degenerate: Dropped | None = None  # raised after the loop, so that the Output index advances as the original's
     for k, block in enumerate(blocks, 1):
         if not block.action_lines:
@@ -254,10 +219,10 @@ def plan_messages(rec: dict[str, Any], domain: str, *, iterative: bool, state: _
         except Dropped as e:
             degenerate, feedback = degenerate or e, ""
         feedback = _track_output(_plan_last_variable(block.action_lines[-1]), state, feedback)
-        messages += [_assistant(render_plan_turn(k, block.subgoal)), _user(feedback)]
+        messages += [assistant_message(render_plan_turn(k, block.subgoal)), user_message(feedback)]
     if degenerate is not None:
         raise degenerate
-    return [*messages, _assistant(STOP_PLANNING)]
+    return [*messages, assistant_message(STOP_PLANNING)]
 
 
 def ground_messages(rec: dict[str, Any], domain: str, *, iterative: bool, state: _OutputIndex) -> Messages:
@@ -269,7 +234,7 @@ def ground_messages(rec: dict[str, Any], domain: str, *, iterative: bool, state:
         if not actions:
             raise Dropped("no action lines", degenerate=True)
         user = ground_onetime_user(domain, task, [b.subgoal for b in blocks])
-        return [_user(user), _assistant("; ".join(training_target(a) for a in actions))]
+        return [user_message(user), assistant_message("; ".join(render_training_action(a) for a in actions))]
     messages: Messages = []
     results: dict[str, str] = {}
     degenerate: Dropped | None = None  # raised after the loop, so that the Output index advances as the original's
@@ -286,9 +251,9 @@ def ground_messages(rec: dict[str, Any], domain: str, *, iterative: bool, state:
             degenerate, parsed = degenerate or e, []
         if parsed:
             results[block.subgoal[: block.subgoal.find(":")]] = parsed[-1][1]
-        assistant = "; ".join(training_target(a) for a, _ in parsed)
+        assistant = "; ".join(render_training_action(a) for a, _ in parsed)
         assistant = _track_output(_ground_last_variable(block.action_lines[-1]), state, assistant)
-        messages += [_user(user), _assistant(assistant)]
+        messages += [user_message(user), assistant_message(assistant)]
     if degenerate is not None:
         raise degenerate
     return messages
@@ -325,7 +290,8 @@ def build_dialogues(records: Sequence[tuple[str, dict[str, Any]]], domain: str, 
     return kept
 
 
-def _rows(domain: str, dialogues: Iterable[Messages], prefix: str = "") -> Iterator[dict[str, Any]]:
+def training_rows(domain: str, dialogues: Iterable[Messages], prefix: str = "") -> Iterator[dict[str, Any]]:
+    """``{"dataset", "id": "<domain>_<prefix><i>", "messages"}`` rows, numbered over the kept dialogues."""
     for i, messages in enumerate(dialogues):
         yield {"dataset": domain, "id": f"{domain}_{prefix}{i}", "messages": messages}
 
@@ -339,7 +305,7 @@ def build_lumos(domain: str, converted_dir: Path, output_dir: Path, formulation:
     for module in ("plan", "ground"):
         path = output_dir / f"lumos_{domain}_{module}_{suffix}.jsonl"
         report = FileReport(str(path))
-        report.rows = write_rows(path, _rows(domain, build_dialogues(records, domain, module, iterative=iterative, report=report)))
+        report.rows = write_rows(path, training_rows(domain, build_dialogues(records, domain, module, iterative=iterative, report=report)))
         reports.append(report)
     return reports
 
@@ -352,89 +318,8 @@ def build_integrated(domain: str, converted_dir: Path, output_dir: Path) -> list
     report = FileReport(str(path))
     rows: list[dict[str, Any]] = []
     for module in ("plan", "ground"):
-        rows += _rows(domain, build_dialogues(records, domain, module, iterative=True, report=report), f"{module}_")
+        rows += training_rows(domain, build_dialogues(records, domain, module, iterative=True, report=report), f"{module}_")
     report.rows = write_rows(path, rows)
-    return [report]
-
-
-def _raw_files(raw_dir: Path, hints: Sequence[str]) -> list[tuple[str, Path]]:
-    if not raw_dir.is_dir():
-        raise FileNotFoundError(f"no raw data folder {raw_dir} (run python -m data.download --only raw)")
-    found = []
-    for path in sorted(raw_dir.iterdir()):
-        for hint in hints:
-            if hint in path.name.lower() and path.is_file():
-                found.append((hint, path))
-                break
-    if not found:
-        raise FileNotFoundError(f"{raw_dir}: no raw file whose name contains one of {', '.join(hints)}")
-    return found
-
-
-def _maths_raw(raw_dir: Path) -> Iterator[tuple[str, SourceRecord]]:
-    """``(hint, record)`` of the maths raw files (GSM8K, PRM800K's first 10,000 lines, ASDiv, MATH)."""
-    for hint, path in _raw_files(raw_dir, ("gsm", "prm", "asdiv", "math")):
-        records = load_source(path, {"gsm": "gsm8k", "prm": "prm800k", "asdiv": "asdiv", "math": "math"}[hint])
-        yield from ((hint, r) for r in (records[:10_000] if hint == "prm" else records))
-
-
-def _maths_cot_text(hint: str, record: SourceRecord) -> str | None:
-    raw = record.raw
-    if hint == "gsm":
-        answer = raw["answer"]
-        return answer.split("#### ")[0].replace("\n", " ").strip() + f" Answer is {answer.split('####')[1].strip()}."
-    if hint == "prm":
-        return f"{record.plan} Answer is {record.ans}." if record.plan else None
-    if hint == "asdiv":
-        solution = raw.get("solution", raw.get("formula"))
-        return f"{solution}. Answer is {record.ans}."
-    return f"{record.plan} Answer is {record.ans}."
-
-
-def build_cot(domain: str, converted_dir: Path, raw_dir: Path, output_dir: Path) -> list[FileReport]:
-    """``<domain>_cot.jsonl``: maths from the raw files (reasoning + `` Answer is X.``), complex QA from the
-    converted pseudo plans (facts + the answer sentence)."""
-    path = output_dir / f"{domain}_cot.jsonl"
-    report = FileReport(str(path))
-    dialogues: list[Messages] = []
-    if domain == "maths":
-        for hint, record in _maths_raw(raw_dir):
-            text = _maths_cot_text(hint, record)
-            if text is None:
-                report.dropped["PRM800K line without solution or answer"] += 1
-                continue
-            dialogues.append([_user(record.task), _assistant(text)])
-    elif domain == "complex_qa":
-        for _, rec in read_converted(converted_dir):
-            plan = rec.get("natural_language_plan")
-            if not isinstance(plan, str):
-                report.dropped["natural_language_plan is not text"] += 1
-                continue
-            answer_part = plan[plan.find("Based on these evidences and decomposed questions") :]
-            dialogues.append([_user(rec["task"]), _assistant(plan.split("We need to answer these questions:")[0].strip() + " " + answer_part)])
-    else:
-        raise DataFormatError(f"cot training data exists for maths and complex_qa, not {domain!r}")
-    report.rows = write_rows(path, _rows(domain, dialogues))
-    return [report]
-
-
-def build_direct(domain: str, raw_dir: Path, output_dir: Path) -> list[FileReport]:
-    """``<domain>_direct.jsonl``: question -> ``str(answer)`` from the raw files (complex QA: MuSiQue then
-    StrategyQA, whose booleans become ``True``/``False``)."""
-    path = output_dir / f"{domain}_direct.jsonl"
-    report = FileReport(str(path))
-    dialogues: list[Messages] = []
-    if domain == "maths":
-        for _, record in _maths_raw(raw_dir):
-            dialogues.append([_user(record.task), _assistant(str(record.ans))])
-    elif domain == "complex_qa":
-        files = _raw_files(raw_dir, ("musique", "strategyqa"))
-        for _, p in sorted(files, key=lambda hp: hp[0] != "musique"):
-            for r in load_source(p):
-                dialogues.append([_user(str(r.raw["question"])), _assistant(str(r.raw["answer"]))])
-    else:
-        raise DataFormatError(f"direct training data exists for maths and complex_qa, not {domain!r}")
-    report.rows = write_rows(path, _rows(domain, dialogues))
     return [report]
 
 
@@ -479,6 +364,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> list[FileReport]:
     """Build the files the arguments ask for; write ``metrics_<formulation>.json`` next to them."""
+    from lumos.conversion.baselines import build_cot, build_direct
+
     root = Path(args.data_root)
     if args.unified:
         domains = [check_domain(d.strip()) for d in args.unified.split(",") if d.strip()]

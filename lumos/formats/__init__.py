@@ -13,6 +13,7 @@ from lumos.formats.actions import (
     parse_actions,
     parse_converted_action,
     render_actions,
+    render_training_action,
     substitute_variables,
 )
 from lumos.formats.chat import (
@@ -65,6 +66,7 @@ __all__ = [
     "parse_plan_output",
     "render",
     "render_actions",
+    "render_training_action",
     "render_converted_plan",
     "render_plan_turn",
     "render_prompt",

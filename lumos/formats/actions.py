@@ -144,30 +144,31 @@ def parse_converted_action(line: str, *, web: bool = False) -> tuple[Action, str
     """Parse a converted-annotation line ``Action i-j: <vars> = <Name>(<args>) = <result>``.
 
     Reproduces the original training-data parser (spec §2.4) so that training files match it
-    exactly, heuristics included:
+    exactly, heuristics included (parentheses are matched by counting ``(`` and ``)`` only):
 
-    * no ``(`` at all (``Output = R9 = 40``): empty name, args between the first and last ``" = "``,
-      result after the last ``" = "``;
-    * the matching ``)`` within two characters of the end (no result given): args up to the last
-      ``)``, result = args;
+    * no ``(`` at all (``Output = R9 = 40``): empty name, args between the first and last ``" = "``
+      and result after the last ``" = "``, both stripped;
+    * the matching ``)`` is one of the last two characters, or never comes (no result given): args
+      up to the last ``)``, result = args;
     * the character two positions after the matching ``)`` is not ``=`` (unbalanced parentheses):
-      args from ``(`` to one character before the last ``" = "``, result after the last ``" = "``;
-    * otherwise args inside the matched parentheses and result after ``") = "``, stripped;
+      args from ``(`` to one character before the last ``" = "``, result after it, stripped;
+    * otherwise args inside the matched parentheses and the stripped rest after ``") ="``;
     * ``web=True``: args from the first ``(`` to the last ``)``, result empty.
 
+    Note the original re-serialised every action as ``vars = Name(args)``, so its training targets
+    write an assignment as ``Output = (R9)``; ``Action.render`` writes ``Output = R9``.
+
     Returns:
-        The action (re-serialised with ``Action.render``) and its result text.
+        The action and its result text.
 
     Raises:
         ActionParseError: no ``Action i-j:`` prefix, no ``" = "``, or a bad variable list.
     """
     if not isinstance(line, str):
         raise ActionParseError(f"converted action must be a string, got {type(line).__name__}: {line!r}")
-    m = _CONVERTED_PREFIX.match(line)
-    if not m:
+    if not _CONVERTED_PREFIX.match(line):
         raise ActionParseError(f"expected 'Action i-j: ...' in converted line {line!r}")
-    colon = line.find(":")
-    body_start = colon + 2
+    body_start = line.find(":") + 2
     eq = line.find(" = ", body_start)
     if eq < 0:
         raise ActionParseError(f"no ' = ' after the variables in converted line {line!r}")
@@ -177,22 +178,27 @@ def parse_converted_action(line: str, *, web: bool = False) -> tuple[Action, str
     if open_idx < 0:
         if last_eq == eq:
             raise ActionParseError(f"no call and no result in converted line {line!r}")
-        return Action(variables, "", line[eq + 3 : last_eq]), line[last_eq + 3 :]
+        return Action(variables, "", line[eq + 3 : last_eq].strip()), line[last_eq + 3 :].strip()
     name = line[eq + 3 : open_idx]
     if web:
         close = line.rfind(")")
         if close < open_idx:
             raise ActionParseError(f"no closing parenthesis in converted line {line!r}")
         return Action(variables, name, line[open_idx + 1 : close]), ""
-    close = _matching_paren(line, open_idx, "(", ")")  # the original counted parentheses only
-    if close >= 0 and len(line) - 1 - close <= 2:
+    close = _matching_paren(line, open_idx, "(", ")")
+    if close < 0 or close + 2 >= len(line):
         args = line[open_idx + 1 : line.rfind(")")]
         return Action(variables, name, args), args
-    if close < 0 or line[close + 2 : close + 3] != "=":
+    if line[close + 2] != "=":
         if last_eq <= open_idx:
             raise ActionParseError(f"unbalanced parentheses and no result in converted line {line!r}")
-        return Action(variables, name, line[open_idx + 1 : last_eq - 1]), line[last_eq + 3 :]
-    return Action(variables, name, line[open_idx + 1 : close]), line[close + 4 :].strip()
+        return Action(variables, name, line[open_idx + 1 : last_eq - 1]), line[last_eq + 3 :].strip()
+    return Action(variables, name, line[open_idx + 1 : close]), line[close + 3 :].strip()
+
+
+def render_training_action(action: Action) -> str:
+    """The original's training-target serialisation: always ``vars = Name(args)`` (``Output = (R9)``)."""
+    return f"{', '.join(action.variables)} = {action.name}({action.args})"
 
 
 def substitute_variables(text: str, values: Mapping[str, str], *, wrap: str = "{}") -> str:

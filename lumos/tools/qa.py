@@ -152,10 +152,8 @@ class QACalculator:
             return ToolOutput(f"Question: {question}; Answer: {value}", extra={"engine": self.engine.name})
         if self.backend is None:
             raise ToolError(f"Calculator({call.action.args}) is not arithmetic and no QA model is configured")
-        text = call.action.args
-        for v in re.findall(r"\bR\d+\b", text):
-            if v in call.variables:
-                text = re.sub(rf"\b{v}\b", lambda _m, v=v: context_text(call.variables[v]) + ".", text)
+        values = call.variables
+        text = re.sub(r"\bR\d+\b", lambda m: context_text(values[m[0]]) + "." if m[0] in values else m[0], call.action.args)
         for op in _OPERATORS:
             text = text.replace(op, "")
         questions = [question] if question else []

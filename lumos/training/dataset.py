@@ -192,7 +192,9 @@ class Collator:
     restarting at 0 for each example and no attention mask: transformers then builds a
     block-diagonal causal mask (sdpa/eager) or calls flash-attention's varlen kernel, so no token
     attends across examples. The first label of each example is -100, so the last token of one
-    example is never trained to predict the first token of the next.
+    example is never trained to predict the first token of the next. The model must be called with
+    ``use_cache=False`` (as the training loop does): with a KV cache transformers does not look for
+    packed sequences and the examples would attend to each other.
     """
 
     def __init__(self, pad_token_id: int, *, packing: bool = False) -> None:

@@ -18,6 +18,7 @@ Usually launched by ``./train.sh plan iterative``. Tests: ``pytest tests/trainin
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import logging
 import math
@@ -86,6 +87,29 @@ def _tracker_config(args: TrainArgs, extra: dict[str, Any]) -> dict[str, Any]:
     for key, value in {**args.to_dict(), **extra}.items():
         out[key] = value if isinstance(value, (int, float, str, bool)) else str(value)
     return out
+
+
+def parameter_fingerprints(accelerator: Any, model: torch.nn.Module) -> list[list[float]]:
+    """Per rank, (sum, sum of squares) over all parameters as that rank holds them (ZeRO-3: gathered one at
+    a time). Ranks in step give identical rows. Collective: call on every process."""
+    from accelerate.utils import DistributedType
+
+    zero3 = (
+        accelerator.distributed_type == DistributedType.DEEPSPEED
+        and accelerator.state.deepspeed_plugin.zero_stage == 3
+    )
+    total = torch.zeros(2, dtype=torch.float64)
+    for param in accelerator.unwrap_model(model).parameters():
+        if zero3:
+            import deepspeed
+
+            gathered = deepspeed.zero.GatheredParameters([param])
+        else:
+            gathered = contextlib.nullcontext()
+        with gathered:
+            t = param.detach().double().cpu()
+            total += torch.stack([t.sum(), (t * t).sum()])
+    return accelerator.gather(total.to(accelerator.device).unsqueeze(0)).cpu().tolist()
 
 
 def _finished(output_dir: Path) -> bool:
@@ -229,6 +253,10 @@ def train(args: TrainArgs) -> dict[str, Any]:
     progress.close()
 
     saved = save_model(accelerator, model, tokenizer, output_dir, lora=args.use_lora)
+    fingerprints = parameter_fingerprints(accelerator, model) if accelerator.num_processes > 1 else None
+    in_step = fingerprints is None or all(row == fingerprints[0] for row in fingerprints)
+    if not in_step:
+        logger.error("ranks are out of step: parameter fingerprints differ %s", fingerprints)
     metrics: dict[str, Any] = {}
     if accelerator.is_main_process:
         if args.use_lora and args.merge_lora:
@@ -257,6 +285,8 @@ def train(args: TrainArgs) -> dict[str, Any]:
             "real_token_share": tokens / padded if padded else None,
             "train_seconds": round(seconds, 2),
             "tokens_per_second": tokens / seconds if seconds else None,
+            "rank_parameter_fingerprints": fingerprints,
+            "ranks_in_step": in_step,
             "saved_to": str(saved),
             "loss_curve": str(plot) if plot else None,
         }

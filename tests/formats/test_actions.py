@@ -14,6 +14,7 @@ from lumos.formats import (
     parse_actions,
     parse_converted_action,
     render_actions,
+    render_training_action,
     substitute_variables,
 )
 
@@ -56,9 +57,13 @@ def test_converted_lines():
     assert act.render() == "R1 = Calculator(2 + 3)" and res == "2 + 3"
     act, res = parse_converted_action("Action 1-2: R2, R3 = SolveEquation(R1) = x = 4, y = 6")
     assert act.variables == ("R2", "R3") and res == "x = 4, y = 6"
-    # unbalanced parentheses: args run to one char before the last " = "
+    # a parenthesis that never closes: args up to the last ")", result = args (the original's reading)
     act, res = parse_converted_action("Action 1-1: R1 = Calculator((2 + 3) = 5")
-    assert act.args == "(2 + 3" and res == "5"
+    assert act.args == "(2 + 3" and res == "(2 + 3"
+    # unbalanced the other way: args run to one char before the last " = "
+    act, res = parse_converted_action("Action 1-1: R1 = Calculator(2 + 3)) = 5")
+    assert act.args == "2 + 3)" and res == "5"
+    assert render_training_action(parse_converted_action("Action 2-1: Output = R9 = 40")[0]) == "Output = (R9)"
     act, res = parse_converted_action("Action 1-1: R1 = CLICK(Env, QUERY: the (blue) button) = x", web=True)
     assert act.args == "Env, QUERY: the (blue) button" and res == ""
     with pytest.raises(ActionParseError, match="Action i-j"):

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from lumos.conversion import to_train
-from lumos.conversion.to_train import parse_training_action, training_target
+from lumos.conversion import baselines, to_train
+from lumos.conversion.to_train import parse_training_action
+from lumos.formats import render_training_action
 from lumos.formats.prompts import GROUND_INSTRUCTION
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "conversion"
@@ -309,12 +310,12 @@ def test_web_agent_onetime(tmp_path):
 ])
 def test_training_action_conventions(line, target, result):
     action, got = parse_training_action(line, "maths")
-    assert (training_target(action), got) == (target, result)
+    assert (render_training_action(action), got) == (target, result)
 
 
 def test_web_action_keeps_everything_between_the_outer_parentheses():
     action, result = parse_training_action("Action 3-1: R3 = TYPE(R2, QUERY: Type (a) city, TEXT: Paris). ", "web_agent")
-    assert (training_target(action), result) == ("R3 = TYPE(R2, QUERY: Type (a) city, TEXT: Paris)", "")
+    assert (render_training_action(action), result) == ("R3 = TYPE(R2, QUERY: Type (a) city, TEXT: Paris)", "")
 
 
 def test_degenerate_records_are_dropped_and_counted(tmp_path):
@@ -347,7 +348,7 @@ def test_unified_concatenates_iterative_files(tmp_path):
     root = tmp_path / "train"
     to_train.run(to_train.build_parser().parse_args(["--unified", "maths,web_agent", "--data_root", str(root)]))
     unified = (root / "unified" / "train_annots" / "lumos_unified_plan_iterative.jsonl").read_text()
-    parts = [(root / d / "train_annots" / "lumos_{}_plan_iterative.jsonl".format(d)).read_text() for d in ("maths", "web_agent")]
+    parts = [(root / d / "train_annots" / f"lumos_{d}_plan_iterative.jsonl").read_text() for d in ("maths", "web_agent")]
     assert unified == "".join(parts)
 
 
@@ -358,7 +359,7 @@ def test_cot_and_direct_complex_qa(tmp_path):
             "week have? (Can be answered based on paragraph 'Week-1') 2. Is #1 greater than 5? Based on these evidences "
             "and decomposed questions, the answer is True.")
     (conv / "s_converted.json").write_text(json.dumps({"task": C3, "natural_language_plan": plan, "subgoal_plan": "x"}) + "\n")
-    [report] = to_train.build_cot("complex_qa", conv, tmp_path / "raw", tmp_path / "out")
+    [report] = baselines.build_cot("complex_qa", conv, tmp_path / "raw", tmp_path / "out")
     row = json.loads((tmp_path / "out" / "complex_qa_cot.jsonl").read_text())
     assert row["messages"] == [u(C3), a("We find relevant facts: A week has seven days. Based on these evidences and "
                                         "decomposed questions, the answer is True.")]
@@ -366,7 +367,7 @@ def test_cot_and_direct_complex_qa(tmp_path):
     raw.mkdir()
     shutil.copy(FIXTURES / "strategyqa_train.json", raw / "strategyqa_train.json")
     shutil.copy(FIXTURES / "musique_train.jsonl", raw / "musique_full_v1.0_train.jsonl")
-    to_train.build_direct("complex_qa", raw, tmp_path / "out")
+    baselines.build_direct("complex_qa", raw, tmp_path / "out")
     rows = [json.loads(line) for line in (tmp_path / "out" / "complex_qa_direct.jsonl").read_text().splitlines()]
     assert rows[0]["messages"][1]["content"] == "Ada Fenwick"  # MuSiQue first, as the original
     assert rows[-1]["messages"][1]["content"] in ("True", "False")
@@ -377,10 +378,10 @@ def test_cot_maths_from_gsm8k(tmp_path):
     raw.mkdir()
     line = {"question": "Q?", "answer": "She has 2 * 3 = <<2*3=6>>6 eggs.\nThen 6 + 1 = <<6+1=7>>7.\n#### 7"}
     (raw / "gsm8k_train.jsonl").write_text(json.dumps(line) + "\n")
-    to_train.build_cot("maths", tmp_path / "conv", raw, tmp_path / "out")
+    baselines.build_cot("maths", tmp_path / "conv", raw, tmp_path / "out")
     row = json.loads((tmp_path / "out" / "maths_cot.jsonl").read_text())
     assert row["messages"][1]["content"] == "She has 2 * 3 = <<2*3=6>>6 eggs. Then 6 + 1 = <<6+1=7>>7. Answer is 7."
-    to_train.build_direct("maths", raw, tmp_path / "out")
+    baselines.build_direct("maths", raw, tmp_path / "out")
     assert json.loads((tmp_path / "out" / "maths_direct.jsonl").read_text())["messages"][1]["content"] == "7"
 
 

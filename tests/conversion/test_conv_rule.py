@@ -187,3 +187,40 @@ def test_strategyqa_train_rule_conversion_uses_knowledge_and_qa(shared_data):
             continue
         hits += {"KnowledgeQuery", "QA"} <= names
     assert hits >= 1800
+
+
+def test_rule_rerun_converts_only_what_is_missing(tmp_path):
+    from lumos.conversion import convert
+
+    out = tmp_path / "conv" / "gsm8k_converted.json"
+    argv = ["--backend", "rule", "--domain", "maths", "--data_fn", str(FIXTURES / "gsm8k_train.jsonl"), "--convert_all",
+            "--output", str(out)]
+    assert convert.main(argv) == 0
+    first = out.read_text().splitlines()
+    failed = [json.loads(x)["id"] for x in (out.parent / (out.name + ".failed.jsonl")).read_text().splitlines()]
+    assert len(first) == 3 and failed == ["gsm8k:gsm8k_train:3", "gsm8k:gsm8k_train:4"]
+    out.write_text("\n".join(first[:2]) + "\n" + first[2][:40])  # lose one record and tear the last line
+    assert convert.main(argv) == 0
+    again = out.read_text().splitlines()
+    assert sorted(again) == sorted(first)  # the lost record is back, nothing duplicated
+    assert len((out.parent / (out.name + ".failed.jsonl")).read_text().splitlines()) == 2  # compacted, not doubled
+    metrics = json.loads((out.parent / (out.name + ".metrics.json")).read_text())
+    assert metrics["counts"]["already_done"] == 2 and metrics["counts"]["converted"] == 1
+
+
+def test_default_output_paths_follow_the_original(tmp_path):
+    from lumos.conversion.convert import default_output, main
+
+    root = tmp_path
+    kw = {"root": root}
+    assert default_output("maths", "gsm8k", Path("x/gsm8k_train.jsonl"), convert_all=True, st_idx=0, ed_idx=0, **kw) == \
+        root / "maths/converted/gsm8k_train_converted.json"
+    assert default_output("maths", "gsm8k", Path("../shared/data/gsm8k/train.jsonl"), convert_all=False, st_idx=0,
+                          ed_idx=100, **kw) == root / "maths/converted/gsm8k_train_converted_0_100.json"
+    assert default_output("maths", "prm800k", Path("prm800k_phase2_train.jsonl"), convert_all=True, st_idx=0, ed_idx=0,
+                          **kw) == root / "maths/converted/prm800k_converted_10000.json"
+    assert default_output("complex_qa", "strategyqa", Path("train.json"), convert_all=False, st_idx=5, ed_idx=9,
+                          **kw) == root / "complex_qa/converted/strategyqa_converted_5_9.json"
+    assert main(["--domain", "maths", "--data_fn", str(FIXTURES / "gsm8k_train.jsonl"), "--backend", "rule"]) == 2
+    assert main(["--domain", "complex_qa", "--data_fn", str(FIXTURES / "gsm8k_train.jsonl"), "--backend", "rule",
+                 "--convert_all", "--output", str(tmp_path / "o.json")]) == 2

@@ -9,6 +9,7 @@ import pytest
 
 from lumos.conversion.sources import (
     detect_source,
+    gsm8k_plan,
     load_source,
     musique_human_solution,
     strategyqa_human_solution,
@@ -63,9 +64,6 @@ def test_records_have_stable_ids_tasks_plans_and_answers():
 
 def test_gsm8k_socratic_plan_keeps_the_original_split():
     line = {"question": "q", "answer": "How many? ** 2 * 3 = <<2*3=6>>6\nAnd then? ** 6 + 1 = <<6+1=7>>7\n#### 7"}
-    assert load_source.__module__  # the reader is the one the converter uses
-    from lumos.conversion.sources import gsm8k_plan
-
     assert gsm8k_plan(line["answer"]) == "2 * 3 = <<2*3=6>>6\nAnd then? 6 + 1 = <<6+1=7>>7\n"
 
 
