@@ -59,6 +59,14 @@ INDEX_VERSION = "v1"
 Granularity = Literal["paragraph", "sentence"]
 
 
+def import_bm25s() -> Any:
+    """``bm25s``, imported lazily with its per-call DEBUG chatter silenced."""
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
+
+
 def default_cache_dir() -> Path:
     """``$LUMOS_CACHE_DIR`` or ``~/.cache/lumos``."""
     return Path(os.environ.get("LUMOS_CACHE_DIR") or Path.home() / ".cache" / "lumos")
@@ -216,7 +224,7 @@ class LocalKnowledge:
         with self._lock:
             if self._pages is not None:
                 return
-            import bm25s
+            bm25s = import_bm25s()
 
             path = self._index_path()
             if (path / "pages.jsonl").is_file() and (path / "params.index.json").is_file():
@@ -261,7 +269,7 @@ class LocalKnowledge:
 
     def search(self, query: str, k: int) -> list[int]:
         """Indices of the best ``k`` pages by BM25 (score > 0)."""
-        import bm25s
+        bm25s = import_bm25s()
 
         self._ensure()
         tokens = bm25s.tokenize([query], stopwords="en", show_progress=False, return_ids=False)

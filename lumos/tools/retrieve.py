@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from lumos.tools.base import ToolCall, ToolError
-from lumos.tools.knowledge import REFERENCE_TABLE, split_item
+from lumos.tools.knowledge import REFERENCE_TABLE, import_bm25s, split_item
 from lumos.tools.mathtext import substitute
 
 logger = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ class BM25Ranker:
     name = "bm25"
 
     def scores(self, query: str, passages: Sequence[str]) -> list[float]:
-        import bm25s
+        bm25s = import_bm25s()
 
         retriever = bm25s.BM25()
         retriever.index(bm25s.tokenize(list(passages), stopwords="en", show_progress=False), show_progress=False)
