@@ -270,12 +270,13 @@ class WolframEngine:
 # The tools
 # ------------------------------------------------------------------------------------------------
 def _engine_call(engine: MathEngine, op: str, *args: Any) -> Any:
-    for a in args:  # fail fast and clearly on text the worker would refuse anyway
-        for text in a if isinstance(a, list) else [a] if isinstance(a, str) else []:
-            try:
-                check_math(text)
-            except MathTextError as e:
-                raise ToolError(str(e)) from None
+    """``engine.call`` after checking every formula here, so refusals are fast and clearly worded."""
+    texts = [a for a in args if isinstance(a, str)] + [t for a in args if isinstance(a, list) for t in a]
+    for text in texts:
+        try:
+            check_math(text)
+        except MathTextError as e:
+            raise ToolError(str(e)) from None
     return engine.call(op, *args)
 
 

@@ -80,3 +80,17 @@ def test_load_from_folder_and_chat_needs_template(tiny_model_dir):
     assert b.eos_token == "</s>"
     with pytest.raises(ValueError, match="no chat template"):
         b.chat([[]])
+
+
+def test_chat_uses_the_tokenizers_template(tiny_model, tiny_tokenizer):
+    import copy
+
+    from lumos.formats.chat import Message, chat_template, render_prompt
+
+    tok = copy.deepcopy(tiny_tokenizer)
+    tok.chat_template = chat_template(with_bos=False)
+    b = HFBackend(model=tiny_model, tokenizer=tok, prompt_style="original")
+    conv = [Message("user", "Question: who?")]
+    replies = b.chat([conv], max_new_tokens=6)
+    expected = b.generate([render_prompt(conv, style="consistent")], max_new_tokens=6, stop=())
+    assert replies == [expected[0].strip()]

@@ -97,3 +97,16 @@ def test_cpu_overlay_parses():
     args = parse_args([str(REPO / "configs/train/plan_iterative.yaml"), str(REPO / "configs/train/cpu.yaml"),
                        "--train_file", "x.jsonl"])
     assert args.packing and args.accumulation_steps(1) >= 1
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "configs/accelerate").glob("*.yaml")), ids=lambda p: p.name)
+def test_accelerate_configs_point_to_deepspeed_configs(path):
+    import json
+
+    import yaml
+
+    cfg = yaml.safe_load(path.read_text())
+    assert cfg["distributed_type"] == "DEEPSPEED" and cfg["num_processes"] % cfg["num_machines"] == 0
+    ds = json.loads((REPO / cfg["deepspeed_config"]["deepspeed_config_file"]).read_text())
+    assert ds["zero_optimization"]["stage"] == 3
+    assert ("offload" in path.name) == ("offload_optimizer" in ds["zero_optimization"])

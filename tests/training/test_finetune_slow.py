@@ -17,16 +17,20 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.mark.parametrize(
-    ("ds_config", "precision"),
-    [("stage2_no_offloading_accelerate.conf", "no"), ("stage3_no_offloading_accelerate.conf", "bf16")],
+    "launch",
+    [
+        {"DS_CONFIG": "configs/deepspeed/stage2_no_offloading_accelerate.conf", "MIXED_PRECISION": "no"},
+        {"DS_CONFIG": "configs/deepspeed/stage3_no_offloading_accelerate.conf", "MIXED_PRECISION": "bf16"},
+        {"ACCELERATE_CONFIG": "configs/accelerate/deepspeed_zero3_offload_multi_gpu.yaml"},
+    ],
+    ids=["zero2-fp32", "zero3-bf16", "accelerate-config-zero3-offload"],
 )
-def test_two_process_deepspeed_trains_and_keeps_ranks_in_step(tmp_path, tiny_model_dir, train_file, ds_config,
-                                                               precision):
+def test_two_process_deepspeed_trains_and_keeps_ranks_in_step(tmp_path, tiny_model_dir, train_file, launch):
     from transformers import AutoModelForCausalLM
 
     out = tmp_path / "ds"
     env = env_for_subprocess(TRAIN_FILE=str(train_file), OUTPUT_DIR=str(out), MODEL_NAME_OR_PATH=str(tiny_model_dir),
-               NUM_PROCESSES="2", DS_CONFIG=f"configs/deepspeed/{ds_config}", MIXED_PRECISION=precision, MAX_STEPS="6")
+                             NUM_PROCESSES="2", MAX_STEPS="6", **launch)
     args = ["--per_device_train_batch_size", "2", "--total_batch_size", "8", "--learning_rate", "1e-2",
             "--max_train_samples", "null", "--report_to", "none"]
     proc = subprocess.run([str(REPO / "train.sh"), "plan", "iterative", *args], env=env, capture_output=True,
