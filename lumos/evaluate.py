@@ -123,9 +123,10 @@ def _done_ids(path: Path) -> set[str]:
 
 def chat_backend(spec: str, args: argparse.Namespace, loaded: Mapping[str, Backend]) -> Backend:
     """A backend for an LLM tool or judge: a loaded module if it is the same model, a local folder, or a name."""
-    if spec in loaded:
-        return loaded[spec]
     if Path(spec).exists():
+        for path, backend in loaded.items():
+            if Path(path).exists() and Path(path).resolve() == Path(spec).resolve():
+                return backend
         kind = "hf" if args.backend == "openai" else args.backend
         return load_backend(kind, spec, batch_size=args.eval_batch_size, dtype=args.dtype, seed=args.seed)
     return load_backend("openai", spec, base_url=args.openai_base_url)

@@ -50,7 +50,7 @@ from lumos.formats.prompts import (
 )
 from lumos.inference.base import Backend
 from lumos.paths import FORMULATIONS, check_choice
-from lumos.tools.base import Tool, ToolError, ToolResult
+from lumos.tools.base import Tool, ToolResult
 
 logger = logging.getLogger(__name__)
 
@@ -289,11 +289,9 @@ def _lumos_round(active: list[int], trajs: list[Trajectory], tables: list[dict[s
             traj.finish("parse_error", step.error)
             continue
         step.actions = [action_dict(a) for a in actions]
-        try:
-            results = execute(actions, tools, tables[i], task=traj.task, subgoal=step.subgoals[-1],
-                              subgoals=tuple(traj.subgoals), is_last_group=onetime)
-        except ToolError as e:  # executors record tool errors themselves; this is a safety net
-            results = [ToolResult(action=a.render(), error=str(e)) for a in actions[:1]]
+        # the executor turns every ToolError into ToolResult(error=...); anything else is a bug and propagates
+        results = execute(actions, tools, tables[i], task=traj.task, subgoal=step.subgoals[-1],
+                          subgoals=tuple(traj.subgoals), is_last_group=onetime)
         step.results = [jsonable(r.to_dict()) for r in results]
         last = results[-1] if results else None
         if last is None or not last.ok:

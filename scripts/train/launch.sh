@@ -36,7 +36,7 @@ ARGS=(--train_file "$TRAIN_FILE" --output_dir "$OUTPUT_DIR" --model_name_or_path
 [[ ${LORA:-0} == 1 ]] && ARGS+=(--use_lora true)
 [[ ${QLORA:-0} == 1 ]] && ARGS+=(--use_qlora true)
 if [[ -n ${ACCELERATE_CONFIG:-} ]]; then
-  LAUNCH=(--config_file "$ACCELERATE_CONFIG")
+  LAUNCH=(--config_file "$ACCELERATE_CONFIG" --mixed_precision "${MIXED_PRECISION:-bf16}")
   [[ -n ${NUM_PROCESSES:-} ]] && LAUNCH+=(--num_processes "$NUM_PROCESSES")
   [[ -n ${MACHINE_RANK:-} ]] && LAUNCH+=(--machine_rank "$MACHINE_RANK")
   [[ -n ${MAIN_PROCESS_IP:-} ]] && LAUNCH+=(--main_process_ip "$MAIN_PROCESS_IP")
