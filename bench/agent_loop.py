@@ -10,7 +10,7 @@ them with both backends in one call each (greedy, stop at the newline, after a o
 Run:
     .venv/bin/python bench/agent_loop.py --n 8                              # overhead only
     .venv-vllm/bin/python bench/agent_loop.py --n 8 --vllm_batch 16          # + hf vs vllm
-Prints a table and writes it as JSON to ``--out`` (default bench/results/agent_loop.json).
+Prints a table and writes it as JSON to ``--out`` (default results/bench/agent_loop.json).
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--max_new_tokens", type=int, default=512)
     p.add_argument("--dtype", default="bfloat16", choices=("float32", "bfloat16"))
     p.add_argument("--vllm_batch", type=int, default=16, help="0 skips the hf-vs-vllm comparison")
-    p.add_argument("--out", type=Path, default=REPO_ROOT / "bench" / "results" / "agent_loop.json")
+    p.add_argument("--out", type=Path, default=REPO_ROOT / "results" / "bench" / "agent_loop.json")
     args = p.parse_args(argv)
     hf = HFBackend(args.model, batch_size=max(args.batch_size, args.vllm_batch), dtype=args.dtype)
     report: dict[str, Any] = {"model": args.model, "benchmark": args.benchmark, "formulation": args.formulation,

@@ -61,10 +61,11 @@ def load_model(args: TrainArgs, tokenizer: Any, *, device_index: int = 0) -> Any
     """
     from transformers import AutoModelForCausalLM
 
-    kwargs: dict[str, Any] = {
-        "dtype": _dtype(args.model_dtype),
-        "attn_implementation": resolve_attn_implementation(args.attn_implementation),
-    }
+    attn = resolve_attn_implementation(args.attn_implementation)
+    dtype = _dtype(args.model_dtype)
+    if attn == "flash_attention_2" and dtype in (torch.float32, "auto"):
+        dtype = torch.bfloat16  # flash-attention kernels take only fp16/bf16
+    kwargs: dict[str, Any] = {"dtype": dtype, "attn_implementation": attn}
     if args.use_qlora:
         if importlib.util.find_spec("bitsandbytes") is None:
             raise ImportError("use_qlora needs bitsandbytes: pip install bitsandbytes (see requirements-gpu.txt)")
