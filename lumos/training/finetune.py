@@ -240,7 +240,8 @@ def train(args: TrainArgs) -> dict[str, Any]:
                 progress.set_postfix(loss=f"{last_loss:.4f}", lr=f"{lr:.2e}")
                 window.zero_()
                 window_start = time.perf_counter()
-            if args.checkpointing_steps and completed % args.checkpointing_steps == 0:
+            last = completed >= total_steps and not args.keep_checkpoints_at_end  # the final save follows
+            if args.checkpointing_steps and completed % args.checkpointing_steps == 0 and not last:
                 save_checkpoint(accelerator, output_dir, TrainerState(completed, epoch, batches_in_epoch),
                                 keep=args.keep_checkpoints)
                 window_start = time.perf_counter()

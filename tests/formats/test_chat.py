@@ -1,5 +1,7 @@
 """The Tulu renderer: training rendering, generation prompts, eval styles, and the Jinja template."""
 
+import copy
+
 import pytest
 
 from lumos.formats import Message, chat_template, render, render_prompt, render_segments
@@ -50,7 +52,7 @@ def test_contents_are_stripped_and_roles_checked():
 
 @pytest.mark.parametrize("with_bos", [False, True])
 def test_jinja_template_reproduces_renderer(tiny_tokenizer, with_bos):
-    tok = tiny_tokenizer
+    tok = copy.deepcopy(tiny_tokenizer)  # the fixture is shared: do not give it a template
     tok.chat_template = chat_template(with_bos=with_bos)
     bos = tok.bos_token if with_bos else ""
     assert tok.apply_chat_template(CONV, tokenize=False) == bos + render(CONV, eos_token=tok.eos_token)
