@@ -115,10 +115,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--max_new_tokens", type=int, default=512)
     p.add_argument("--dtype", default="bfloat16", choices=("float32", "bfloat16"))
     p.add_argument("--vllm_batch", type=int, default=16, help="0 skips the hf-vs-vllm comparison")
+    p.add_argument("--threads", type=int, default=1, help="torch threads for HF (vLLM's CPU worker also runs the "
+                   "model on 1 thread); 2 OpenMP threads on 2 shared, busy cores spin-wait and run ~9x slower")
     p.add_argument("--out", type=Path, default=REPO_ROOT / "results" / "bench" / "agent_loop.json")
     args = p.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(args.threads)
     hf = HFBackend(args.model, batch_size=max(args.batch_size, args.vllm_batch), dtype=args.dtype)
     report: dict[str, Any] = {"model": args.model, "benchmark": args.benchmark, "formulation": args.formulation,
+                              "threads": args.threads,
                               "overhead": overhead(args, hf)}
     try:
         import vllm  # noqa: F401
@@ -141,7 +147,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     else:
         rows.append(("hf vs vllm", v))
     width = max(len(r[0]) for r in rows)
-    print(f"agent loop benchmark: {args.model} on {args.benchmark} {args.formulation}, n={args.n}, {args.dtype}")
+    print(f"agent loop benchmark: {args.model} on {args.benchmark} {args.formulation}, n={args.n}, {args.dtype}, "
+          f"{args.threads} torch thread(s)")
     for k, val in rows:
         print(f"  {k:<{width}}  {val}")
     args.out.parent.mkdir(parents=True, exist_ok=True)

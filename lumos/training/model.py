@@ -22,6 +22,7 @@ import torch
 from lumos.formats.chat import chat_template
 from lumos.training.args import TrainArgs
 from lumos.training.dataset import tokenizer_adds_bos
+from lumos.training.packing import register_packed_attention
 
 logger = logging.getLogger(__name__)
 PAD_TOKEN = "<pad>"
@@ -79,7 +80,10 @@ def load_model(args: TrainArgs, tokenizer: Any, *, device_index: int = 0) -> Any
         )
         kwargs["device_map"] = {"": device_index if torch.cuda.is_available() else "cpu"}
     model = AutoModelForCausalLM.from_pretrained(args.model_name_or_path, **kwargs)
-    logger.info("loaded %s (%s, attention %s)", args.model_name_or_path, model.dtype, kwargs["attn_implementation"])
+    if args.packing and attn != "flash_attention_2":
+        attn = register_packed_attention()  # per-example attention: no dense cross-example mask
+        model.set_attn_implementation(attn)
+    logger.info("loaded %s (%s, attention %s)", args.model_name_or_path, model.dtype, attn)
     if len(tokenizer) > model.get_input_embeddings().weight.shape[0]:
         logger.info("resizing embeddings %d -> %d", model.get_input_embeddings().weight.shape[0], len(tokenizer))
         model.resize_token_embeddings(len(tokenizer))

@@ -19,6 +19,7 @@ from lumos.training.dataset import (
     tokenize_conversation,
     tokenizer_adds_bos,
 )
+from lumos.training.packing import register_packed_attention, segment_bounds
 from lumos.utils.io import DataFormatError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -139,16 +140,23 @@ def _examples(tokenizer) -> list[Example]:
     return [Example(*tokenize_conversation(c, tokenizer, 1024)[:2]) for c in convs]
 
 
-@pytest.mark.parametrize("attn", ["sdpa", "eager"])
+@pytest.mark.parametrize("attn", ["sdpa", "eager", "lumos_packed_sdpa"])
 def test_packed_loss_equals_padded_loss(tiny_tokenizer, tiny_model, attn):
     model = copy.deepcopy(tiny_model).eval()
+    if attn == "lumos_packed_sdpa":
+        register_packed_attention()
     model.set_attn_implementation(attn)
     examples = _examples(tiny_tokenizer)
     collator = Collator(tiny_tokenizer.pad_token_id)
     padded, packed = collator.pad(examples), collator.pack(examples)
     assert "attention_mask" not in packed and packed["input_ids"].shape[0] == 1
+    if attn == "lumos_packed_sdpa":  # the padded batch is compared on plain sdpa
+        with torch.no_grad():
+            out_pad = copy.deepcopy(tiny_model).eval()(**padded, use_cache=False)
+    else:
+        with torch.no_grad():
+            out_pad = model(**padded, use_cache=False)
     with torch.no_grad():
-        out_pad = model(**padded, use_cache=False)
         out_pack = model(**packed, use_cache=False)  # with a cache transformers ignores packed position_ids
     torch.testing.assert_close(out_pack.loss, out_pad.loss, rtol=1e-5, atol=1e-5)
     # no attention across examples: each packed slice has the logits of the example run alone
@@ -168,3 +176,21 @@ def test_packing_masks_first_label_of_each_example(tiny_tokenizer):
     starts = (packed["position_ids"][0] == 0).nonzero().flatten().tolist()
     assert len(starts) == len(examples)
     assert all(packed["labels"][0, s].item() == IGNORE_INDEX for s in starts)
+
+
+def test_segment_bounds():
+    assert segment_bounds(torch.tensor([[0, 1, 2, 0, 1, 0, 1, 2, 3]])) == [(0, 3), (3, 5), (5, 9)]
+    assert segment_bounds(torch.tensor([[0, 1, 2]])) == [(0, 3)]
+
+
+def test_packed_attention_gradients_match_padded(tiny_tokenizer, tiny_model):
+    register_packed_attention()
+    examples = _examples(tiny_tokenizer)
+    collator = Collator(tiny_tokenizer.pad_token_id)
+    grads = []
+    for attn, batch in (("sdpa", collator.pad(examples)), ("lumos_packed_sdpa", collator.pack(examples))):
+        model = copy.deepcopy(tiny_model).train()
+        model.set_attn_implementation(attn)
+        model(**batch, use_cache=False).loss.backward()
+        grads.append(torch.cat([p.grad.flatten() for p in model.parameters()]))
+    torch.testing.assert_close(grads[1], grads[0], rtol=1e-4, atol=1e-6)
