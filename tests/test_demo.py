@@ -59,7 +59,11 @@ class FakeExecutor:
     def __call__(self, command: demo.Command, log_path: Path) -> None:
         self.calls.append(command)
         argv = command.argv
-        if "data.prompt_convertion" in argv:
+        if argv[0] == "mkdir":
+            _path(argv[-1]).mkdir(parents=True, exist_ok=True)
+        elif argv[0] == "ln":
+            _path(argv[-1]).symlink_to(argv[-2])
+        elif "data.prompt_convertion" in argv:
             out = _path(_arg(argv, "--output"))
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text("{}\n")
@@ -67,8 +71,11 @@ class FakeExecutor:
             domain = _arg(argv, "--domain")
             annots = _path(_arg(argv, "--data_root")) / domain / "train_annots"
             annots.mkdir(parents=True, exist_ok=True)
-            for module in ("plan", "ground"):
-                (annots / f"lumos_{domain}_{module}_iterative.jsonl").write_text('{"messages": []}\n')
+            formulation = _arg(argv, "--formulation")
+            names = ([f"lumos_{domain}_{m}_{formulation[6:]}" for m in ("plan", "ground")]
+                     if formulation.startswith("lumos_") else [f"{domain}_{formulation}"])
+            for name in names:
+                (annots / f"{name}.jsonl").write_text('{"messages": []}\n')
         elif argv[:2] == ("bash", "train.sh"):
             out = _path(command.env["OUTPUT_DIR"])
             out.mkdir(parents=True, exist_ok=True)
@@ -81,7 +88,7 @@ class FakeExecutor:
             save = _path(_arg(argv, "--save_dir"))
             save.mkdir(parents=True, exist_ok=True)
             bench = next(a for a in argv if a.startswith("eval.")).split(".")[1]
-            domain = "maths" if bench == "gsm" else "complex_qa"
+            domain = "complex_qa" if bench == "hotpotqa" else "maths"
             tasks = [f"{bench} task {i}: is 1 < 2 & 3 > 2?" for i in range(3)]
             with open(save / "predictions.jsonl", "w", encoding="utf-8") as f:
                 for i, task in enumerate(tasks):
@@ -252,3 +259,56 @@ def test_whole_demo_at_a_tiny_budget(tmp_path):
     again = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stderr[-3000:]
     assert [s["status"] for s in json.loads((out / "tiny" / "metrics.json").read_text())["stages"]] == ["reused"] * 8
+
+
+# ------------------------------------------------------------------------------------------------
+# The reproduction study (python -m lumos.demo reproduce) and the plot/table helpers
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def study(tmp_path: Path, cfg: demo.DemoConfig) -> demo.StudyConfig:
+    data = tmp_path / "shared_data"
+    for rel in ("gsm8k/train.jsonl", "strategyqa/train.json", "gsm8k/test.jsonl", "svamp/SVAMP.json",
+                "hotpotqa/ircot_dev_subsampled.jsonl"):
+        (data / rel).parent.mkdir(parents=True, exist_ok=True)
+        (data / rel).write_text("{}\n")
+    return demo.StudyConfig(run="s", out_dir=tmp_path / "study", data_dir=data, base_model=cfg.base_model, steps=2,
+                            n_gsm=3, n_svamp=3, n_hotpotqa=3)
+
+
+def test_study_runs_every_agent_then_reuses_and_writes_table_and_plot(study, capsys):
+    fake = FakeExecutor()
+    summary = demo.run_study(study, execute=fake)
+    names = [s["name"] for s in summary["stages"]]
+    assert len(names) == 2 + 12 + 12 + 12  # data, 12 models, 4 agents x 3 benchmarks, the same for the base floor
+    assert "train-maths_cot" in names and "train-lumos_complex_qa_ground_onetime" in names
+    assert "eval-hotpotqa-base_lumos_iterative" in names
+    cot = next(c for c in fake.calls if c.argv[:3] == ("bash", "train.sh", "cot") and c.env["TASK"] == "maths")
+    assert cot.env["TRAIN_FILE"].endswith("maths_cot.jsonl")
+    qa_lumos = next(c for c in fake.calls if "eval.hotpotqa.run_eval" in c.argv and "lumos_onetime" in c.argv)
+    assert _arg(qa_lumos.argv, "--corpus").endswith("ircot_dev_subsampled.jsonl")
+    qa_direct = next(c for c in fake.calls if "eval.hotpotqa.run_eval" in c.argv and "direct" in c.argv)
+    assert "--corpus" not in qa_direct.argv
+    assert len(summary["rows"]) == 24 and {r["agent"] for r in summary["rows"]} >= {"Lumos-I", "base (Lumos prompts)"}
+    table = (study.run_dir / "table.md").read_text()
+    assert "| Lumos-O | 33.3 (3) | 33.3 (3) | 33.3 (3) | see paper |" in table
+    assert (study.run_dir / "plot.png").read_bytes()[:4] == b"\x89PNG"
+    assert "Lumos-I" in capsys.readouterr().out
+    again = FakeExecutor()
+    demo.run_study(study, execute=again)
+    assert again.calls == []
+
+
+def test_study_needs_the_data(study):
+    with pytest.raises(FileNotFoundError, match="LUMOS_DATA_DIR"):
+        demo.build_study_stages(demo.StudyConfig(**{**study.__dict__, "data_dir": study.out_dir / "none"}))
+
+
+def test_markdown_table_layout():
+    from lumos.plots import markdown_table
+
+    rows = [{"agent": "A", "benchmark": "gsm", "metric": "acc", "value": 0.5, "n": 4},
+            {"agent": "B", "benchmark": "svamp", "metric": "acc", "value": 0.25, "n": 4}]
+    assert markdown_table(rows).splitlines() == ["| agent | gsm acc (n) | svamp acc (n) |", "|---|---|---|",
+                                                 "| A | 50.0 (4) | — |", "| B | — | 25.0 (4) |"]

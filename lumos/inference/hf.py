@@ -104,10 +104,8 @@ class HFBackend:
                 raise ValueError("HFBackend needs model_path or both model and tokenizer")
             model, tokenizer = _load(Path(model_path), dtype)
         self.model = model.eval()
-        self.tokenizer = tokenizer
-        self.tokenizer.padding_side = "left"
-        if self.tokenizer.pad_token is None:
-            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.tokenizer = tokenizer  # not mutated: padding side and pad id are passed per call
+        self.pad_token_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         self.eos_token: str = self.tokenizer.eos_token or "</s>"
 
     def _generation_config(self, max_new_tokens: int):
@@ -118,7 +116,7 @@ class HFBackend:
             max_new_tokens=max_new_tokens,
             do_sample=False,
             num_beams=1,
-            pad_token_id=tok.pad_token_id,
+            pad_token_id=self.pad_token_id,
             eos_token_id=tok.eos_token_id,
             bos_token_id=tok.bos_token_id,
         )
@@ -135,7 +133,7 @@ class HFBackend:
         config = self._generation_config(max_new_tokens)
         for start in range(0, len(order), self.batch_size):
             idx = order[start : start + self.batch_size]
-            batch = self.tokenizer.pad({"input_ids": [encoded[i] for i in idx]}, padding="longest", return_tensors="pt")
+            batch = _left_pad([encoded[i] for i in idx], self.pad_token_id)
             prompt_len = batch["input_ids"].shape[1]
             criterion = _make_row_stop_criterion(self.tokenizer, prompt_len, stop)
             with torch.inference_mode():
@@ -167,6 +165,20 @@ class HFBackend:
             for conv in conversations
         ]
         return [o.strip() for o in self._generate_ids(prompts, max_new_tokens=max_new_tokens, stop=(), special=False)]
+
+
+def _left_pad(rows: list[list[int]], pad_id: int) -> dict[str, Any]:
+    """Left-pad token id lists into ``input_ids`` / ``attention_mask`` tensors."""
+    import torch
+
+    width = max(len(r) for r in rows)
+    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, r in enumerate(rows):
+        if r:
+            ids[i, width - len(r):] = torch.tensor(r, dtype=torch.long)
+            mask[i, width - len(r):] = 1
+    return {"input_ids": ids, "attention_mask": mask}
 
 
 def _load(path: Path, dtype: str) -> tuple[Any, Any]:

@@ -28,6 +28,7 @@ def test_batched_left_padding_equals_unbatched(backend):
     single = [backend.generate([p], max_new_tokens=12, stop=())[0] for p in PROMPTS]
     assert batched == single
     assert any(batched)
+    assert backend.tokenizer.padding_side == "right"  # the shared tokenizer is not mutated
 
 
 def test_outputs_cut_at_stop_string_per_row(backend):
