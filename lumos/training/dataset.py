@@ -189,9 +189,10 @@ class Collator:
     """Batches ``Example``s: right padding (pad id / -100 labels / attention mask) or padding-free packing.
 
     Packing concatenates the micro-batch into one row ``[1, total_tokens]`` with ``position_ids``
-    restarting at 0 for each example and no attention mask: transformers then builds a
-    block-diagonal causal mask (sdpa/eager) or calls flash-attention's varlen kernel, so no token
-    attends across examples. The first label of each example is -100, so the last token of one
+    restarting at 0 for each example and no attention mask: flash-attention then runs its varlen
+    kernel, sdpa/eager get a block-diagonal causal mask, and the training loop's default
+    ``lumos_packed_sdpa`` (``lumos.training.packing``) attends within each example; in every case no
+    token attends across examples. The first label of each example is -100, so the last token of one
     example is never trained to predict the first token of the next. The model must be called with
     ``use_cache=False`` (as the training loop does): with a KV cache transformers does not look for
     packed sequences and the examples would attend to each other.
