@@ -55,12 +55,39 @@ def _summary(name: str, steps: list[dict[str, Any]]) -> dict[str, Any]:
 def run_ours(args: argparse.Namespace, workdir: Path, *, packing: bool) -> dict[str, Any]:
     out = workdir / ("ours_packed" if packing else "ours_padded")
     cmd = [
-        sys.executable, "-m", "lumos.training.finetune", "--train_file", args.train_file, "--model_name_or_path",
-        args.model, "--output_dir", str(out), "--per_device_train_batch_size", str(args.batch_size),
-        "--total_batch_size", str(args.batch_size), "--max_train_steps", str(args.steps), "--max_train_samples",
-        str(args.max_samples), "--max_seq_length", str(args.max_seq_length), "--learning_rate", str(args.lr),
-        "--warmup_ratio", "0", "--seed", str(args.seed), "--packing", str(packing).lower(), "--mixed_precision",
-        args.precision, "--report_to", "none", "--logging_steps", "1",
+        sys.executable,
+        "-m",
+        "lumos.training.finetune",
+        "--train_file",
+        args.train_file,
+        "--model_name_or_path",
+        args.model,
+        "--output_dir",
+        str(out),
+        "--per_device_train_batch_size",
+        str(args.batch_size),
+        "--total_batch_size",
+        str(args.batch_size),
+        "--max_train_steps",
+        str(args.steps),
+        "--max_train_samples",
+        str(args.max_samples),
+        "--max_seq_length",
+        str(args.max_seq_length),
+        "--learning_rate",
+        str(args.lr),
+        "--warmup_ratio",
+        "0",
+        "--seed",
+        str(args.seed),
+        "--packing",
+        str(packing).lower(),
+        "--mixed_precision",
+        args.precision,
+        "--report_to",
+        "none",
+        "--logging_steps",
+        "1",
     ]
     logger.info("ours (packing=%s): %s", packing, " ".join(cmd))
     subprocess.run(cmd, check=True, cwd=REPO_ROOT)
@@ -70,7 +97,17 @@ def run_ours(args: argparse.Namespace, workdir: Path, *, packing: bool) -> dict[
 def run_trl(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     result = workdir / "trl.json"
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", "trl", "--worker_out", str(result)]
-    for key in ("train_file", "model", "steps", "batch_size", "max_samples", "max_seq_length", "lr", "seed", "precision"):
+    for key in (
+        "train_file",
+        "model",
+        "steps",
+        "batch_size",
+        "max_samples",
+        "max_seq_length",
+        "lr",
+        "seed",
+        "precision",
+    ):
         cmd += [f"--{key}", str(getattr(args, key))]
     logger.info("trl: %s", " ".join(cmd))
     subprocess.run(cmd, check=True, cwd=REPO_ROOT)
@@ -153,8 +190,10 @@ def format_table(rows: list[dict[str, Any]], reference: dict[str, Any]) -> str:
     for r in rows:
         ratio = r["tokens_per_second"] / reference["tokens_per_second"] if reference["tokens_per_second"] else 0.0
         r["ratio_vs_trl"] = ratio
-        lines.append(f"{r['trainer']:<18} {r['tokens_per_second']:>9.1f} {ratio:>6.2f} {r['real_token_share']:>10.1%} "
-                     f"{r['seconds_per_update']:>9.2f} {r['updates_timed']:>7}")
+        lines.append(
+            f"{r['trainer']:<18} {r['tokens_per_second']:>9.1f} {ratio:>6.2f} {r['real_token_share']:>10.1%} "
+            f"{r['seconds_per_update']:>9.2f} {r['updates_timed']:>7}"
+        )
     return "\n".join(lines)
 
 

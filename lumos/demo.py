@@ -203,6 +203,12 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
+def _reusable(stage: Stage, marker: Mapping[str, Any] | None) -> bool:
+    """A finished run with the same fingerprint whose outputs are all on disk."""
+    return (marker is not None and marker.get("fingerprint") == stage.fingerprint and marker.get("status") == "done"
+            and all(p.exists() for p in stage.outputs))
+
+
 def run_stages(stages: Sequence[Stage], run_dir: Path, *, execute: Executor = run_command,
                force: bool = False) -> list[StageRecord]:
     """Run each stage unless a finished run with the same fingerprint and all outputs is on disk.
@@ -211,16 +217,18 @@ def run_stages(stages: Sequence[Stage], run_dir: Path, *, execute: Executor = ru
     CPU seconds. Returns one record per stage, in order.
     """
     records: list[StageRecord] = []
-    total_expected = sum(s.expected_s for s in stages)
-    logger.info("%d stages, expected ~%s in total on an idle 2-core machine (less when stages are reused)",
-                len(stages), _duration(total_expected))
+    reusable = {s.name for s in stages if not force and _reusable(s, _read_marker(_marker_path(run_dir, s.name)))}
+    todo = [s for s in stages if s.name not in reusable]
+    logger.info("%d stages: %d to run, expected ~%s on an idle 2-core machine; %d reused", len(stages), len(todo),
+                _duration(sum(s.expected_s for s in todo)), len(reusable))
     for i, stage in enumerate(stages, 1):
         marker_path = _marker_path(run_dir, stage.name)
         marker = _read_marker(marker_path)
         fp = stage.fingerprint
         same = marker is not None and marker.get("fingerprint") == fp
         head = f"[{i}/{len(stages)}] {stage.name}: {stage.description}"
-        if not force and same and marker.get("status") == "done" and all(p.exists() for p in stage.outputs):
+        if not force and _reusable(stage, marker):
+            assert marker is not None
             logger.info("%s -- reused (finished earlier in %s; fingerprint %s)", head, _duration(marker["wall_s"]), fp)
             records.append(StageRecord(stage.name, "reused", fp, stage.expected_s, float(marker["wall_s"]),
                                        float(marker.get("cpu_s", 0.0)), tuple(c.shell() for c in stage.commands)))

@@ -93,7 +93,13 @@ class TrainArgs:
     def __post_init__(self) -> None:
         for name, tp in _field_types().items():
             _check_literal(name, getattr(self, name), tp)
-        positive = ["max_seq_length", "per_device_train_batch_size", "num_train_epochs", "logging_steps", "keep_checkpoints"]
+        positive = [
+            "max_seq_length",
+            "per_device_train_batch_size",
+            "num_train_epochs",
+            "logging_steps",
+            "keep_checkpoints",
+        ]
         for name in positive:
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")

@@ -95,8 +95,7 @@ def parameter_fingerprints(accelerator: Any, model: torch.nn.Module) -> list[lis
     from accelerate.utils import DistributedType
 
     zero3 = (
-        accelerator.distributed_type == DistributedType.DEEPSPEED
-        and accelerator.state.deepspeed_plugin.zero_stage == 3
+        accelerator.distributed_type == DistributedType.DEEPSPEED and accelerator.state.deepspeed_plugin.zero_stage == 3
     )
     total = torch.zeros(2, dtype=torch.float64)
     for param in accelerator.unwrap_model(model).parameters():
@@ -127,8 +126,11 @@ def train(args: TrainArgs) -> dict[str, Any]:
 
     output_dir = Path(args.output_dir)
     if _finished(output_dir) and args.resume_from_checkpoint == "auto":
-        logger.warning("%s already holds a finished run (metrics.json status done); nothing to do. "
-                       "Delete it or pass --resume_from_checkpoint none to train again.", output_dir)
+        logger.warning(
+            "%s already holds a finished run (metrics.json status done); nothing to do. "
+            "Delete it or pass --resume_from_checkpoint none to train again.",
+            output_dir,
+        )
         return read_json(output_dir / "metrics.json")
     accelerator = build_accelerator(args)
     if not accelerator.is_local_main_process:
@@ -183,8 +185,13 @@ def train(args: TrainArgs) -> dict[str, Any]:
         state = read_state(checkpoint)
         if state.batches_in_epoch >= len(loader):
             state = TrainerState(state.completed_steps, state.epoch + 1, 0)
-        logger.info("resumed from %s at step %d (epoch %d, batch %d)", checkpoint, state.completed_steps,
-                    state.epoch, state.batches_in_epoch)
+        logger.info(
+            "resumed from %s at step %d (epoch %d, batch %d)",
+            checkpoint,
+            state.completed_steps,
+            state.epoch,
+            state.batches_in_epoch,
+        )
     if accelerator.is_main_process:
         log.truncate_after(state.completed_steps)
     run_info = {
@@ -199,8 +206,13 @@ def train(args: TrainArgs) -> dict[str, Any]:
     logger.info("run: %s", run_info)
     accelerator.init_trackers(TRACKER_PROJECT, config=_tracker_config(args, run_info))
 
-    progress = tqdm(total=total_steps, initial=state.completed_steps, desc="training", unit="step",
-                    disable=not accelerator.is_local_main_process)
+    progress = tqdm(
+        total=total_steps,
+        initial=state.completed_steps,
+        desc="training",
+        unit="step",
+        disable=not accelerator.is_local_main_process,
+    )
     completed, epoch, batches_in_epoch = state.completed_steps, state.epoch, state.batches_in_epoch
     window = torch.zeros(4, dtype=torch.float64)  # loss sum, micro-batches, real tokens, padded tokens
     window_start = time.perf_counter()
@@ -232,8 +244,15 @@ def train(args: TrainArgs) -> dict[str, Any]:
                 seconds = time.perf_counter() - window_start
                 train_seconds += seconds
                 last_loss = float(totals[0] / totals[1])
-                record = {"step": completed, "epoch": epoch, "loss": round(last_loss, 6), "lr": lr,
-                          "tokens": int(totals[2]), "padded_tokens": int(totals[3]), "seconds": round(seconds, 4)}
+                record = {
+                    "step": completed,
+                    "epoch": epoch,
+                    "loss": round(last_loss, 6),
+                    "lr": lr,
+                    "tokens": int(totals[2]),
+                    "padded_tokens": int(totals[3]),
+                    "seconds": round(seconds, 4),
+                }
                 accelerator.log({"train_loss": last_loss, "learning_rate": lr}, step=completed)
                 if accelerator.is_main_process:
                     log.append(record)
@@ -242,8 +261,12 @@ def train(args: TrainArgs) -> dict[str, Any]:
                 window_start = time.perf_counter()
             last = completed >= total_steps and not args.keep_checkpoints_at_end  # the final save follows
             if args.checkpointing_steps and completed % args.checkpointing_steps == 0 and not last:
-                save_checkpoint(accelerator, output_dir, TrainerState(completed, epoch, batches_in_epoch),
-                                keep=args.keep_checkpoints)
+                save_checkpoint(
+                    accelerator,
+                    output_dir,
+                    TrainerState(completed, epoch, batches_in_epoch),
+                    keep=args.keep_checkpoints,
+                )
                 window_start = time.perf_counter()
             if completed >= total_steps:
                 break
@@ -265,8 +288,11 @@ def train(args: TrainArgs) -> dict[str, Any]:
 
             merge_lora(saved, output_dir, base_model=args.model_name_or_path)
         records = log.records()
-        plot = plot_loss_curve(records, output_dir / "loss_curve.png",
-                               title=f"{Path(args.train_file).name} ({Path(args.model_name_or_path).name})")
+        plot = plot_loss_curve(
+            records,
+            output_dir / "loss_curve.png",
+            title=f"{Path(args.train_file).name} ({Path(args.model_name_or_path).name})",
+        )
         tokens = sum(r["tokens"] for r in records)
         padded = sum(r["padded_tokens"] for r in records)
         seconds = sum(r["seconds"] for r in records)
@@ -294,17 +320,20 @@ def train(args: TrainArgs) -> dict[str, Any]:
         write_json(output_dir / "metrics.json", metrics)
         if not args.keep_checkpoints_at_end:
             remove_checkpoints(output_dir)
-        logger.info("done: %d steps, loss %s -> %s; model in %s", completed, metrics["first_logged_loss"],
-                    metrics["final_loss"], output_dir)
+        logger.info(
+            "done: %d steps, loss %s -> %s; model in %s",
+            completed,
+            metrics["first_logged_loss"],
+            metrics["final_loss"],
+            output_dir,
+        )
     accelerator.wait_for_everyone()
     accelerator.end_training()
     return metrics
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     args = parse_args(argv)
     train(args)

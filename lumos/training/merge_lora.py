@@ -16,7 +16,9 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 
-def merge_lora(adapter_dir: str | Path, output_dir: str | Path, *, base_model: str | None = None, dtype: str = "auto") -> Path:
+def merge_lora(
+    adapter_dir: str | Path, output_dir: str | Path, *, base_model: str | None = None, dtype: str = "auto"
+) -> Path:
     """Load ``base_model`` (default: the adapter config's), apply the adapter, merge, save with the tokenizer."""
     import torch
     from peft import PeftConfig, PeftModel

@@ -48,13 +48,21 @@ def packed_sdpa_attention(
     if position_ids is None:
         raise ValueError(f"{PACKED_SDPA} needs position_ids in the attention call; use sdpa or flash_attention_2")
     if query.shape[0] != 1 or query.shape[2] != key.shape[2] or attention_mask is not None:
-        return sdpa_attention_forward(module, query, key, value, attention_mask, dropout=dropout, scaling=scaling,
-                                      **kwargs)
+        return sdpa_attention_forward(
+            module, query, key, value, attention_mask, dropout=dropout, scaling=scaling, **kwargs
+        )
     pieces = []
     for start, end in segment_bounds(position_ids):
         out, _ = sdpa_attention_forward(
-            module, query[:, :, start:end], key[:, :, start:end], value[:, :, start:end], None,
-            dropout=dropout, scaling=scaling, is_causal=True, **kwargs,
+            module,
+            query[:, :, start:end],
+            key[:, :, start:end],
+            value[:, :, start:end],
+            None,
+            dropout=dropout,
+            scaling=scaling,
+            is_causal=True,
+            **kwargs,
         )
         pieces.append(out)  # [1, segment, heads, head_dim]
     return torch.cat(pieces, dim=1), None

@@ -88,14 +88,25 @@ def test_train_file_required():
 @pytest.mark.parametrize("recipe", RECIPES)
 def test_shipped_recipe_configs_are_the_paper_defaults(recipe):
     args = parse_args([str(REPO / "configs/train" / f"{recipe}.yaml"), "--train_file", "x.jsonl"])
-    assert (args.learning_rate, args.lr_scheduler_type, args.warmup_ratio, args.weight_decay) == (2e-5, "linear", 0.03, 0)
+    assert (args.learning_rate, args.lr_scheduler_type, args.warmup_ratio, args.weight_decay) == (
+        2e-5,
+        "linear",
+        0.03,
+        0,
+    )
     assert (args.num_train_epochs, args.total_batch_size, args.max_seq_length) == (2, 128, 1024)
     assert args.accumulation_steps(2) == 32 and args.accumulation_steps(8) == 8
 
 
 def test_cpu_overlay_parses():
-    args = parse_args([str(REPO / "configs/train/plan_iterative.yaml"), str(REPO / "configs/train/cpu.yaml"),
-                       "--train_file", "x.jsonl"])
+    args = parse_args(
+        [
+            str(REPO / "configs/train/plan_iterative.yaml"),
+            str(REPO / "configs/train/cpu.yaml"),
+            "--train_file",
+            "x.jsonl",
+        ]
+    )
     assert args.packing and args.accumulation_steps(1) >= 1
 
 

@@ -25,6 +25,7 @@ from lumos.utils.io import DataFormatError
 REPO = Path(__file__).resolve().parents[2]
 SMOLLM2 = REPO / "models" / "smollm2-135m-instruct"
 
+
 def _smollm2_tokenizer():
     if not (SMOLLM2 / "tokenizer.json").is_file():
         pytest.skip("models/smollm2-135m-instruct not prepared (./setup.sh)")

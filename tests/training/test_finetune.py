@@ -9,19 +9,29 @@ from pathlib import Path
 
 import pytest
 import torch
-from training_helpers import PLAN, REPO, env_for_subprocess, read_log, run_train
+from training_helpers import PLAN, REPO, env_for_subprocess, read_log, run_train, write_train_file
 
 from lumos.formats.chat import render, render_prompt
 from lumos.training.args import TrainArgs
 from lumos.training.dataset import tokenize_conversation, tokenizer_adds_bos
 
 
+@pytest.fixture
+def train_file(tmp_path) -> Path:
+    return write_train_file(tmp_path)
+
+
 def test_two_step_run_writes_a_loadable_checkpoint_with_the_chat_template(tmp_path, tiny_model_dir, train_file):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     out = tmp_path / "run"
-    metrics = run_train(train_file=str(train_file), model_name_or_path=str(tiny_model_dir), output_dir=str(out),
-                        max_train_steps=2, report_to=["tensorboard"])
+    metrics = run_train(
+        train_file=str(train_file),
+        model_name_or_path=str(tiny_model_dir),
+        output_dir=str(out),
+        max_train_steps=2,
+        report_to=["tensorboard"],
+    )
     assert metrics["status"] == "done" and metrics["completed_steps"] == 2
     assert (out / "model.safetensors").is_file() and (out / "loss_curve.png").stat().st_size > 0
     assert list((out / "lumos").rglob("events.out.tfevents*")), "no TensorBoard events"
@@ -47,8 +57,14 @@ def test_two_step_run_writes_a_loadable_checkpoint_with_the_chat_template(tmp_pa
 def test_resume_after_kill_matches_uninterrupted_run(tmp_path, tiny_model_dir, train_file):
     from safetensors.torch import load_file
 
-    common = {"train_file": str(train_file), "model_name_or_path": str(tiny_model_dir), "max_train_steps": 5,
-              "checkpointing_steps": 2, "keep_checkpoints": 5, "keep_checkpoints_at_end": True}
+    common = {
+        "train_file": str(train_file),
+        "model_name_or_path": str(tiny_model_dir),
+        "max_train_steps": 5,
+        "checkpointing_steps": 2,
+        "keep_checkpoints": 5,
+        "keep_checkpoints_at_end": True,
+    }
     full = tmp_path / "full"
     run_train(output_dir=str(full), **common)
     assert sorted(p.name for p in (full / "checkpoints").iterdir()) == ["step_2", "step_4"]
@@ -59,7 +75,9 @@ def test_resume_after_kill_matches_uninterrupted_run(tmp_path, tiny_model_dir, t
     (killed / "checkpoints").mkdir()
     os.system(f"cp -r {full}/checkpoints/step_2 {killed}/checkpoints/")
     (killed / "checkpoints" / "step_4.tmp").mkdir()
-    (killed / "train_log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in read_log(full)[:3]) + '{"step": 4, "lo')
+    (killed / "train_log.jsonl").write_text(
+        "".join(json.dumps(r) + "\n" for r in read_log(full)[:3]) + '{"step": 4, "lo'
+    )
 
     metrics = run_train(output_dir=str(killed), **common)
     assert metrics["resumed_from"].endswith("step_2") and metrics["completed_steps"] == 5
@@ -71,10 +89,13 @@ def test_resume_after_kill_matches_uninterrupted_run(tmp_path, tiny_model_dir, t
 
 def test_finished_run_is_not_repeated(tmp_path, tiny_model_dir, train_file):
     out = tmp_path / "run"
-    run_train(train_file=str(train_file), model_name_or_path=str(tiny_model_dir), output_dir=str(out), max_train_steps=1)
+    run_train(
+        train_file=str(train_file), model_name_or_path=str(tiny_model_dir), output_dir=str(out), max_train_steps=1
+    )
     stamp = (out / "model.safetensors").stat().st_mtime_ns
-    metrics = run_train(train_file=str(train_file), model_name_or_path=str(tiny_model_dir), output_dir=str(out),
-                        max_train_steps=1)
+    metrics = run_train(
+        train_file=str(train_file), model_name_or_path=str(tiny_model_dir), output_dir=str(out), max_train_steps=1
+    )
     assert metrics["status"] == "done" and (out / "model.safetensors").stat().st_mtime_ns == stamp
 
 
@@ -83,10 +104,18 @@ def test_packing_and_gradient_checkpointing_run(tmp_path, tiny_model_dir, train_
 
     args = TrainArgs(train_file=str(train_file), model_name_or_path=str(tiny_model_dir), gradient_checkpointing=True)
     model = load_model(args, load_tokenizer(args))
-    assert getattr(model, "is_activation_checkpointing", None) or model.is_gradient_checkpointing  # applied to full fine-tuning too (the original ignored it)
+    assert (
+        getattr(model, "is_activation_checkpointing", None) or model.is_gradient_checkpointing
+    )  # applied to full fine-tuning too (the original ignored it)
     out = tmp_path / "run"
-    metrics = run_train(train_file=str(train_file), model_name_or_path=str(tiny_model_dir), output_dir=str(out),
-                        max_train_steps=2, packing=True, gradient_checkpointing=True)
+    metrics = run_train(
+        train_file=str(train_file),
+        model_name_or_path=str(tiny_model_dir),
+        output_dir=str(out),
+        max_train_steps=2,
+        packing=True,
+        gradient_checkpointing=True,
+    )
     assert metrics["real_token_share"] == 1.0 and metrics["completed_steps"] == 2
 
 
@@ -94,9 +123,16 @@ def test_lora_run_saves_adapter_and_merged_model(tmp_path, tiny_model_dir, train
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     out = tmp_path / "lora"
-    run_train(train_file=str(train_file), model_name_or_path=str(tiny_model_dir), output_dir=str(out),
-              max_train_steps=2, use_lora=True, lora_rank=4, lora_target_modules=["q_proj", "v_proj"],
-              gradient_checkpointing=True)
+    run_train(
+        train_file=str(train_file),
+        model_name_or_path=str(tiny_model_dir),
+        output_dir=str(out),
+        max_train_steps=2,
+        use_lora=True,
+        lora_rank=4,
+        lora_target_modules=["q_proj", "v_proj"],
+        gradient_checkpointing=True,
+    )
     assert (out / "adapter" / "adapter_model.safetensors").is_file()
     merged = AutoModelForCausalLM.from_pretrained(out)
     base = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
@@ -152,10 +188,20 @@ def test_qlora_without_bitsandbytes_says_what_to_install(tiny_model_dir):
 def test_train_sh_on_cpu(tmp_path, tiny_model_dir, train_file):
     """The done-when command shape, on the tiny model: ./train.sh plan iterative with MAX_STEPS=2."""
     out = tmp_path / "ckpt"
-    env = env_for_subprocess(TASK="maths", TRAIN_FILE=str(train_file), OUTPUT_DIR=str(out), MODEL_NAME_OR_PATH=str(tiny_model_dir),
-               MAX_STEPS="2")
-    proc = subprocess.run([str(REPO / "train.sh"), "plan", "iterative", "--report_to", "none"], env=env,
-                          capture_output=True, text=True, timeout=600)
+    env = env_for_subprocess(
+        TASK="maths",
+        TRAIN_FILE=str(train_file),
+        OUTPUT_DIR=str(out),
+        MODEL_NAME_OR_PATH=str(tiny_model_dir),
+        MAX_STEPS="2",
+    )
+    proc = subprocess.run(
+        [str(REPO / "train.sh"), "plan", "iterative", "--report_to", "none"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["completed_steps"] == 2 and metrics["config"]["packing"] is True  # configs/train/cpu.yaml merged

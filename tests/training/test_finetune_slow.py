@@ -11,9 +11,14 @@ import time
 from pathlib import Path
 
 import pytest
-from training_helpers import PLAN, REPO, env_for_subprocess, read_log
+from training_helpers import PLAN, REPO, env_for_subprocess, read_log, write_train_file
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def train_file(tmp_path) -> Path:
+    return write_train_file(tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -29,12 +34,29 @@ def test_two_process_deepspeed_trains_and_keeps_ranks_in_step(tmp_path, tiny_mod
     from transformers import AutoModelForCausalLM
 
     out = tmp_path / "ds"
-    env = env_for_subprocess(TRAIN_FILE=str(train_file), OUTPUT_DIR=str(out), MODEL_NAME_OR_PATH=str(tiny_model_dir),
-                             NUM_PROCESSES="2", MAX_STEPS="6", **launch)
-    args = ["--per_device_train_batch_size", "2", "--total_batch_size", "8", "--learning_rate", "1e-2",
-            "--max_train_samples", "null", "--report_to", "none"]
-    proc = subprocess.run([str(REPO / "train.sh"), "plan", "iterative", *args], env=env, capture_output=True,
-                          text=True, timeout=900)
+    env = env_for_subprocess(
+        TRAIN_FILE=str(train_file),
+        OUTPUT_DIR=str(out),
+        MODEL_NAME_OR_PATH=str(tiny_model_dir),
+        NUM_PROCESSES="2",
+        MAX_STEPS="6",
+        **launch,
+    )
+    args = [
+        "--per_device_train_batch_size",
+        "2",
+        "--total_batch_size",
+        "8",
+        "--learning_rate",
+        "1e-2",
+        "--max_train_samples",
+        "null",
+        "--report_to",
+        "none",
+    ]
+    proc = subprocess.run(
+        [str(REPO / "train.sh"), "plan", "iterative", *args], env=env, capture_output=True, text=True, timeout=900
+    )
     assert proc.returncode == 0, proc.stderr[-4000:]
     metrics = json.loads((out / "metrics.json").read_text())
     run = metrics["run"]
@@ -49,12 +71,31 @@ def test_two_process_deepspeed_trains_and_keeps_ranks_in_step(tmp_path, tiny_mod
 
 def test_sigkill_then_rerun_resumes_from_the_last_checkpoint(tmp_path, tiny_model_dir, train_file):
     out = tmp_path / "killed"
-    cmd = [sys.executable, "-m", "lumos.training.finetune", "--train_file", str(train_file), "--model_name_or_path",
-           str(tiny_model_dir), "--output_dir", str(out), "--max_train_steps", "120", "--checkpointing_steps", "10",
-           "--per_device_train_batch_size", "2", "--total_batch_size", "2", "--report_to", "none"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "lumos.training.finetune",
+        "--train_file",
+        str(train_file),
+        "--model_name_or_path",
+        str(tiny_model_dir),
+        "--output_dir",
+        str(out),
+        "--max_train_steps",
+        "120",
+        "--checkpointing_steps",
+        "10",
+        "--per_device_train_batch_size",
+        "2",
+        "--total_batch_size",
+        "2",
+        "--report_to",
+        "none",
+    ]
     env = env_for_subprocess()
-    proc = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     deadline = time.monotonic() + 300
     while not list((out / "checkpoints").glob("step_*[0-9]")) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -80,8 +121,9 @@ def test_done_when_smollm2_plan_iterative(tmp_path, train_file):
     out = tmp_path / "lumos_maths_plan_iterative"
     env = env_for_subprocess(TASK="maths", TRAIN_FILE=str(train_file), OUTPUT_DIR=str(out), MAX_STEPS="2")
     env.pop("MODEL_NAME_OR_PATH", None)
-    proc = subprocess.run([str(REPO / "train.sh"), "plan", "iterative"], env=env, capture_output=True, text=True,
-                          timeout=1800)
+    proc = subprocess.run(
+        [str(REPO / "train.sh"), "plan", "iterative"], env=env, capture_output=True, text=True, timeout=1800
+    )
     assert proc.returncode == 0, proc.stderr[-4000:]
     assert (out / "model.safetensors").is_file()
     AutoModelForCausalLM.from_pretrained(out)

@@ -12,8 +12,11 @@ from lumos.training.args import TrainArgs
 REPO = Path(__file__).resolve().parents[2]
 
 PLAN = [
-    {"role": "user", "content": "Please provide a reasonable subgoal-based plan to solve the given task.\n"
-     "Task: Natalia sold clips to 48 of her friends in April; Initial Environment Description: None."},
+    {
+        "role": "user",
+        "content": "Please provide a reasonable subgoal-based plan to solve the given task.\n"
+        "Task: Natalia sold clips to 48 of her friends in April; Initial Environment Description: None.",
+    },
     {"role": "assistant", "content": "Subgoal 1: Calculate how many clips Natalia sold in May."},
     {"role": "user", "content": "The executed result for Subgoal 1 is 24. Should we stop planning?"},
     {"role": "assistant", "content": "No, I will keep planning. Subgoal 2: Add the clips."},
@@ -25,6 +28,18 @@ GROUND = [
     {"role": "user", "content": "Subgoal to be grounded: Subgoal 1: Find the father of Ada Lovelace.\n"},
     {"role": "assistant", "content": "R1 = KnowledgeQuery(Ada Lovelace); R2 = ParagraphRetrieve(R1, Query: x)"},
 ]
+
+
+def write_train_file(folder: Path) -> Path:
+    """Twelve rows alternating PLAN and GROUND (last turn numbered, so rows differ)."""
+    path = folder / "lumos_maths_plan_iterative.jsonl"
+    rows = []
+    for i in range(12):
+        msgs = [dict(m) for m in (PLAN if i % 2 else GROUND)]
+        msgs[-1]["content"] += f" ({i})"
+        rows.append({"dataset": "maths", "id": f"maths_{i}", "messages": msgs})
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
 
 
 def run_train(**kwargs) -> dict:
@@ -46,7 +61,13 @@ def read_log(output_dir: Path) -> list[dict]:
 
 
 def env_for_subprocess(**extra: str) -> dict[str, str]:
-    env = {**os.environ, "DS_ACCELERATOR": "cpu", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
-           "NUM_GPUS": "0", "PYTHON": sys.executable}
+    env = {
+        **os.environ,
+        "DS_ACCELERATOR": "cpu",
+        "HF_HUB_OFFLINE": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+        "NUM_GPUS": "0",
+        "PYTHON": sys.executable,
+    }
     env.update(extra)
     return env
