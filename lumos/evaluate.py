@@ -64,6 +64,8 @@ def build_parser(benchmark: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--knowledge", default="local", choices=("local", "wikipedia"), help="KnowledgeQuery source")
     p.add_argument("--corpus", help="paragraph corpus for --knowledge local (e.g. hotpotqa/ircot_dev_subsampled.jsonl)")
     p.add_argument("--retriever", default="dense", choices=("dense", "bm25"), help="ParagraphRetrieve ranker")
+    p.add_argument("--math_backend", default="sympy", choices=("sympy", "wolframalpha"),
+                   help="maths tools: sympy (offline) or the WolframAlpha API (key in $WOLFRAM_API_KEY)")
     p.add_argument("--qa_model", help="LLM for the QA tool: a local model folder or an OpenAI-compatible model name")
     p.add_argument("--judge_model", help="optional LLM judge (off by default); a folder or a model name")
     p.add_argument("--tool_cache", default="auto", help="sqlite cache of tool calls: a file, 'auto' "
@@ -142,6 +144,7 @@ def make_toolbox(domain: str, args: argparse.Namespace, qa: Backend | None,
     cache = getattr(args, "tool_cache", None)
     config = ToolConfig(knowledge=args.knowledge, corpus=args.corpus, qa_backend=qa,
                         retriever=getattr(args, "retriever", "dense"),
+                        math_backend=getattr(args, "math_backend", "sympy"),
                         cache_path=None if cache in (None, "none") else Path(cache), **dict(options or {}))
     return build_toolbox(domain, config), execute_actions, config.to_dict()
 
