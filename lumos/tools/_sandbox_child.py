@@ -97,20 +97,17 @@ def _confine_filesystem(cfg, notes):
         except OSError as e:  # a mount we may not touch (e.g. locked in a user namespace) stays as it was
             notes.append(f"left {point} as is: {e.strerror}")
     size = f"size={int(cfg['tmpfs_mb'])}m"
+    # Hold each path to keep by a file descriptor before anything covers it (it may live under /tmp
+    # or HOME), then bind it back from /proc/self/fd once the fresh tmpfs mounts are in place.
+    held = [(keep, os.open(keep, os.O_PATH | os.O_DIRECTORY)) for keep in cfg["keep_paths"]]
     _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, size + ",mode=1777")
-    staged = []
-    for i, keep in enumerate(cfg["keep_paths"]):
-        stage = f"/tmp/.keep{i}"
-        os.makedirs(stage)
-        _mount(keep, stage, None, MS_BIND | MS_REC, None)
-        staged.append((stage, keep))
     for path in cfg["mask_paths"]:
         if os.path.isdir(path) and path != "/tmp":
             _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, size + ",mode=1777")
-    for stage, keep in staged:
+    for keep, fd in held:
         os.makedirs(keep, exist_ok=True)
-        _mount(stage, keep, None, MS_MOVE, None)
-        os.rmdir(stage)
+        _mount(f"/proc/self/fd/{fd}", keep, None, MS_BIND | MS_REC, None)
+        os.close(fd)
         try:
             _mount(None, keep, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID, None)
         except OSError as e:

@@ -190,7 +190,7 @@ def _under(path: str, root: str) -> bool:
 
 def _mask_and_keep(extra_keep: list[str]) -> tuple[list[str], list[str]]:
     home = os.path.realpath(str(Path.home()))
-    masks = [p for p in _MASKED if os.path.isdir(p)]
+    masks = ["/tmp", *(p for p in _MASKED if os.path.isdir(p))]  # the child always covers /tmp
     if home not in ("/", "/tmp") and os.path.isdir(home):
         masks.append(home)
     candidates = {

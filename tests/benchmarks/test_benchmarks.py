@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import FIXTURES
+from tiny_models import FIXTURES
 
 from lumos.benchmarks import get_benchmark
 from lumos.utils.io import DataFormatError

@@ -8,7 +8,7 @@ import json
 import re
 
 import pytest
-from conftest import FIXTURES
+from tiny_models import FIXTURES
 
 from lumos.benchmarks import benchmark_names
 from lumos.evaluate import build_parser, evaluate

@@ -25,8 +25,8 @@ def _agree(a: str, b: str) -> bool:
 @pytest.fixture(scope="module")
 def tiny_dirs(tmp_path_factory):
     import torch
-    from conftest import build_tiny_tokenizer
     from peft import LoraConfig, get_peft_model
+    from tiny_models import build_tiny_tokenizer
     from transformers import LlamaConfig, LlamaForCausalLM
 
     root = tmp_path_factory.mktemp("vllm_tiny")
