@@ -57,24 +57,28 @@ class Recorder:
         return out
 
 
-def overhead(args: argparse.Namespace, backend: Any) -> dict[str, Any]:
-    rec = Recorder(backend)
-    backend.generate(["<|user|>\nHello\n<|assistant|>\n"], max_new_tokens=8)  # warm-up, outside both timings
+def overhead(args: argparse.Namespace, planner: Any, grounder: Any) -> dict[str, Any]:
+    plan_rec = Recorder(planner)
+    ground_rec = plan_rec if grounder is planner else Recorder(grounder)
+    recorders = [plan_rec] if ground_rec is plan_rec else [plan_rec, ground_rec]
+    for backend in {id(r.inner): r.inner for r in recorders}.values():  # warm-up, outside both timings
+        backend.generate(["<|user|>\nHello\n<|assistant|>\n"], max_new_tokens=8)
     with tempfile.TemporaryDirectory() as tmp:
         eval_args = build_parser(args.benchmark).parse_args([
             "--data_dir", args.data_dir, "--max_num_examples", str(args.n), "--eval_batch_size", str(args.batch_size),
-            "--formulation", args.formulation, "--plan_model", args.model, "--ground_model", args.model,
+            "--formulation", args.formulation, "--plan_model", args.plan_model, "--ground_model", args.ground_model,
             "--save_dir", tmp, "--tool_cache", "none", "--max_new_tokens", str(args.max_new_tokens),
             *(["--corpus", args.corpus, "--retriever", "bm25"] if args.corpus else [])])
         t = time.perf_counter()
-        result = evaluate(eval_args, args.benchmark, planner=rec, grounder=rec, qa=rec)
+        result = evaluate(eval_args, args.benchmark, planner=plan_rec, grounder=ground_rec, qa=plan_rec)
         eval_s = time.perf_counter() - t
-    in_eval_gen_s = sum(c[3] for c in rec.calls)
+    calls = [(rec.inner, c) for rec in recorders for c in rec.calls]
+    in_eval_gen_s = sum(c[3] for _, c in calls)
     t = time.perf_counter()
-    for kind, inputs, kwargs, _ in rec.calls:
+    for backend, (kind, inputs, kwargs, _) in calls:
         getattr(backend, kind)(inputs, **kwargs)
     replay_s = time.perf_counter() - t
-    return {"examples": args.n, "calls": len(rec.calls), "status": result["status_counts"], "eval_s": eval_s,
+    return {"examples": args.n, "calls": len(calls), "status": result["status_counts"], "eval_s": eval_s,
             "gen_in_eval_s": in_eval_gen_s, "replay_s": replay_s, "ratio_vs_replay": eval_s / replay_s,
             "ratio_vs_in_eval_gen": eval_s / in_eval_gen_s}
 
@@ -106,6 +110,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=logging.WARNING)
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--model", default=str(DEFAULT_BASE_MODEL), help="one model folder standing in for both modules")
+    p.add_argument("--plan_model", help="planning module (default --model), e.g. a fine-tuned demo checkpoint")
+    p.add_argument("--ground_model", help="grounding module (default --model)")
     p.add_argument("--benchmark", default="gsm")
     p.add_argument("--formulation", default="lumos_iterative")
     p.add_argument("--data_dir", default=str(REPO_ROOT.parent / "shared" / "data"))
@@ -122,10 +128,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     import torch
 
     torch.set_num_threads(args.threads)
+    args.plan_model, args.ground_model = args.plan_model or args.model, args.ground_model or args.model
     hf = HFBackend(args.model, batch_size=max(args.batch_size, args.vllm_batch), dtype=args.dtype)
-    report: dict[str, Any] = {"model": args.model, "benchmark": args.benchmark, "formulation": args.formulation,
-                              "threads": args.threads,
-                              "overhead": overhead(args, hf)}
+    planner = hf if args.plan_model == args.model else HFBackend(args.plan_model, batch_size=args.batch_size, dtype=args.dtype)
+    grounder = hf if args.ground_model == args.model else HFBackend(args.ground_model, batch_size=args.batch_size, dtype=args.dtype)
+    report: dict[str, Any] = {"model": args.model, "plan_model": args.plan_model, "ground_model": args.ground_model,
+                              "benchmark": args.benchmark, "formulation": args.formulation, "threads": args.threads,
+                              "overhead": overhead(args, planner, grounder)}
     try:
         import vllm  # noqa: F401
 
@@ -147,7 +156,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     else:
         rows.append(("hf vs vllm", v))
     width = max(len(r[0]) for r in rows)
-    print(f"agent loop benchmark: {args.model} on {args.benchmark} {args.formulation}, n={args.n}, {args.dtype}, "
+    modules = args.model if args.plan_model == args.ground_model == args.model else f"{args.plan_model} + {args.ground_model}"
+    print(f"agent loop benchmark: {modules} on {args.benchmark} {args.formulation}, n={args.n}, {args.dtype}, "
           f"{args.threads} torch thread(s)")
     for k, val in rows:
         print(f"  {k:<{width}}  {val}")
