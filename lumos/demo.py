@@ -773,7 +773,7 @@ def study_rows(cfg: StudyConfig) -> list[dict[str, Any]]:
                 if not path.is_file():
                     continue
                 m = read_json(path)
-                agent = AGENT_NAMES[f] if trained else f"base ({AGENT_NAMES[f].split('-')[0]} prompts)"
+                agent = AGENT_NAMES[f] if trained else f"base, {AGENT_NAMES[f].removesuffix('-trained')} prompts"
                 for metric, value in m.get("metrics", {}).items():
                     rows.append({"agent": agent, "formulation": f, "trained": trained, "benchmark": b,
                                  "metric": metric, "value": value, "n": m.get("n"),

@@ -290,7 +290,7 @@ def test_study_runs_every_agent_then_reuses_and_writes_table_and_plot(study, cap
     assert _arg(qa_lumos.argv, "--corpus").endswith("ircot_dev_subsampled.jsonl")
     qa_direct = next(c for c in fake.calls if "eval.hotpotqa.run_eval" in c.argv and "direct" in c.argv)
     assert "--corpus" not in qa_direct.argv
-    assert len(summary["rows"]) == 24 and {r["agent"] for r in summary["rows"]} >= {"Lumos-I", "base (Lumos prompts)"}
+    assert len(summary["rows"]) == 24 and {r["agent"] for r in summary["rows"]} >= {"Lumos-I", "base, Lumos-I prompts", "base, Lumos-O prompts"}
     table = (study.run_dir / "table.md").read_text()
     assert "| Lumos-O | 33.3 (3) | 33.3 (3) | 33.3 (3) | see paper |" in table
     assert (study.run_dir / "plot.png").read_bytes()[:4] == b"\x89PNG"
