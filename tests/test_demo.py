@@ -183,6 +183,7 @@ def test_metrics_json_and_report_html(cfg):
     demo.run_demo(cfg, execute=FakeExecutor())
     metrics = json.loads((cfg.run_dir / "metrics.json").read_text())
     assert metrics["n"] == 6 and metrics["seed"] == 42 and "git_commit" in metrics
+    assert all(s["git_commit"] == metrics["git_commit"] for s in metrics["stages"])  # the commit that ran each stage
     assert set(metrics["wall_s"]) == {s.name for s in demo.build_stages(cfg)}
     assert metrics["config"]["steps"] == 2 and metrics["config"]["lora"] is True
     wf = metrics["benchmarks"]["gsm"]["well_formed"]
