@@ -47,3 +47,27 @@ def shared_data() -> Path:
     if not path.is_dir():
         pytest.skip(f"benchmark data not found at {path} (set LUMOS_DATA_DIR)")
     return path
+
+
+class FnTool:
+    """A stub tool: ``fn(call) -> value`` registered under ``name``; records its calls."""
+
+    def __init__(self, name, fn) -> None:
+        self.name, self.fn, self.calls = name, fn, []
+
+    def __call__(self, call):
+        self.calls.append(call)
+        return self.fn(call)
+
+
+@pytest.fixture
+def fn_tool():
+    return FnTool
+
+
+@pytest.fixture
+def execute():
+    """The real executor (lumos.tools.executor); the tools in these tests are stubs."""
+    from lumos.tools.executor import execute_actions
+
+    return execute_actions

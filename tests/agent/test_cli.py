@@ -4,35 +4,10 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 import lumos.cli as cli
 from lumos.agent.trajectory import Step, Trajectory
 from lumos.inference.scripted import ScriptedBackend
 from lumos.report import format_trajectory, trajectories_html
-from lumos.tools.executor import execute_actions
-
-
-class FnTool:
-    """A stub tool: ``fn(call) -> value`` registered under ``name``; records its calls."""
-
-    def __init__(self, name, fn) -> None:
-        self.name, self.fn, self.calls = name, fn, []
-
-    def __call__(self, call):
-        self.calls.append(call)
-        return self.fn(call)
-
-
-@pytest.fixture
-def fn_tool():
-    return FnTool
-
-
-@pytest.fixture
-def execute():
-    """The real executor (lumos.tools.executor); the tools in these tests are stubs."""
-    return execute_actions
 
 
 def _traj() -> Trajectory:

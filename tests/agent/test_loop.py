@@ -12,29 +12,6 @@ from lumos.agent.trajectory import Trajectory
 from lumos.formats.prompts import GROUND_INSTRUCTION
 from lumos.inference.scripted import ScriptedBackend
 from lumos.tools.base import ToolError
-from lumos.tools.executor import execute_actions
-
-
-class FnTool:
-    """A stub tool: ``fn(call) -> value`` registered under ``name``; records its calls."""
-
-    def __init__(self, name, fn) -> None:
-        self.name, self.fn, self.calls = name, fn, []
-
-    def __call__(self, call):
-        self.calls.append(call)
-        return self.fn(call)
-
-
-@pytest.fixture
-def fn_tool():
-    return FnTool
-
-
-@pytest.fixture
-def execute():
-    """The real executor (lumos.tools.executor); the tools in these tests are stubs."""
-    return execute_actions
 
 Q = "Were Scott Derrickson and Ed Wood of the same nationality?"
 G_QA = GROUND_INSTRUCTION["complex_qa"]
