@@ -4,7 +4,7 @@ A row is one agent on one benchmark, as the reproduction study's ``summary.json`
 
     {"agent": "Lumos-I", "trained": true, "benchmark": "gsm", "metric": "acc", "value": 0.043, "n": 300}
 
-Used by ``python -m lumos.demo reproduce`` (``scripts/reproduce_cpu.sh``). Tests: ``pytest tests/test_demo.py``.
+Used by ``python -m lumos.reproduce`` (``scripts/reproduce_cpu.sh``). Tests: ``pytest tests/test_reproduce.py``.
 """
 
 from __future__ import annotations

@@ -10,4 +10,4 @@ cd "$(dirname "$0")/.."
 export LUMOS_DATA_DIR=${LUMOS_DATA_DIR:-../shared/data}
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_DATASETS_OFFLINE=1 DS_ACCELERATOR=cpu TOKENIZERS_PARALLELISM=false
 PY=${PYTHON:-.venv/bin/python}; [[ -x $PY ]] || PY=python3
-exec "$PY" -m lumos.demo reproduce "$@"
+exec "$PY" -m lumos.reproduce "$@"

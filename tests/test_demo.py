@@ -11,96 +11,15 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from stage_fakes import FakeExecutor, arg
 
 from lumos import demo
-from lumos.agent.trajectory import Step, Trajectory
 from lumos.paths import DEFAULT_BASE_MODEL, REPO_ROOT
-
-# A valid 1x1 PNG.
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
-    "0000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
-)
-
-
-def _arg(argv: Sequence[str], flag: str) -> str:
-    return argv[list(argv).index(flag) + 1]
-
-
-def _path(value: str) -> Path:
-    p = Path(value)
-    return p if p.is_absolute() else REPO_ROOT / p
-
-
-def _trajectory(task: str, domain: str, ok: bool) -> Trajectory:
-    step = Step(index=1, plan_prompt="<|user|>\nplan", plan_output="Subgoal 1: add the numbers.",
-                subgoals=["Subgoal 1: add the numbers."], ground_prompt="<|user|>\nground",
-                ground_output="R1 = Calculator(1+1)" if ok else "no action here",
-                actions=[{"variables": ["R1"], "name": "Calculator", "args": "1+1"}] if ok else [],
-                results=[{"action": "R1 = Calculator(1+1)", "value": "2", "error": None, "cached": False}] if ok else [])
-    stop = Step(index=2, plan_prompt="p", plan_output="Yes, I will stop planning.", stop=True)
-    traj = Trajectory(task=task, domain=domain, formulation="lumos_iterative", steps=[step, stop] if ok else [step])
-    traj.prediction = "2" if ok else None
-    traj.finish("done" if ok else "parse_error", None if ok else "ground: no action")
-    return traj
-
-
-class FakeExecutor:
-    """Writes the outputs of each public command instead of running it; records what was called."""
-
-    def __init__(self) -> None:
-        self.calls: list[demo.Command] = []
-
-    def __call__(self, command: demo.Command, log_path: Path) -> None:
-        self.calls.append(command)
-        argv = command.argv
-        if argv[0] == "mkdir":
-            _path(argv[-1]).mkdir(parents=True, exist_ok=True)
-        elif argv[0] == "ln":
-            _path(argv[-1]).symlink_to(argv[-2])
-        elif "data.prompt_convertion" in argv:
-            out = _path(_arg(argv, "--output"))
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text("{}\n")
-        elif "data.process_for_train" in argv:
-            domain = _arg(argv, "--domain")
-            annots = _path(_arg(argv, "--data_root")) / domain / "train_annots"
-            annots.mkdir(parents=True, exist_ok=True)
-            formulation = _arg(argv, "--formulation")
-            names = ([f"lumos_{domain}_{m}_{formulation[6:]}" for m in ("plan", "ground")]
-                     if formulation.startswith("lumos_") else [f"{domain}_{formulation}"])
-            for name in names:
-                (annots / f"{name}.jsonl").write_text('{"messages": []}\n')
-        elif argv[:2] == ("bash", "train.sh"):
-            out = _path(command.env["OUTPUT_DIR"])
-            out.mkdir(parents=True, exist_ok=True)
-            (out / "config.json").write_text("{}")
-            (out / "loss_curve.png").write_bytes(PNG)
-            (out / "metrics.json").write_text(json.dumps({
-                "status": "done", "completed_steps": int(command.env["MAX_STEPS"]), "first_logged_loss": 2.0,
-                "final_loss": 0.5, "train_tokens": 100, "train_seconds": 1.0, "data": {"kept": 3}}))
-        elif any(a.startswith("eval.") for a in argv):
-            save = _path(_arg(argv, "--save_dir"))
-            save.mkdir(parents=True, exist_ok=True)
-            bench = next(a for a in argv if a.startswith("eval.")).split(".")[1]
-            domain = "complex_qa" if bench == "hotpotqa" else "maths"
-            tasks = [f"{bench} task {i}: is 1 < 2 & 3 > 2?" for i in range(3)]
-            with open(save / "predictions.jsonl", "w", encoding="utf-8") as f:
-                for i, task in enumerate(tasks):
-                    traj = _trajectory(task, domain, ok=i != 2)
-                    f.write(json.dumps({"id": str(i), "question": task, "answer": "2", "prediction": traj.prediction,
-                                        "status": traj.status, "error": traj.error,
-                                        "scores": {"acc": 1.0 if i == 0 else 0.0}, "trajectory": traj.to_dict()}) + "\n")
-            (save / "metrics.json").write_text(json.dumps({
-                "n": 3, "metrics": {"acc": 1 / 3}, "correct": {"acc": 1.0},
-                "status_counts": {"done": 2, "parse_error": 1}, "data_file": "x"}))
-        else:
-            raise AssertionError(f"unexpected command {argv}")
+from lumos.stages import Command, StageError
 
 
 @pytest.fixture
@@ -111,13 +30,13 @@ def cfg(tmp_path: Path) -> demo.DemoConfig:
     return demo.DemoConfig(run="t", out_dir=tmp_path / "results", base_model=base, steps=2)
 
 
-def _stage_names(calls: Sequence[demo.Command]) -> list[str]:
+def _stage_names(calls: Sequence[Command]) -> list[str]:
     names = []
     for c in calls:
         if c.argv[:2] == ("bash", "train.sh"):
             names.append(f"train-{c.env['TASK']}-{c.argv[2]}")
         elif "data.process_for_train" in c.argv:
-            names.append(f"data-{_arg(c.argv, '--domain')}")
+            names.append(f"data-{arg(c.argv, '--domain')}")
         elif any(a.startswith("eval.") for a in c.argv):
             names.append("eval-" + next(a for a in c.argv if a.startswith("eval.")).split(".")[1])
     return names
@@ -199,26 +118,18 @@ def test_metrics_json_and_report_html(cfg):
 
 
 def test_failed_command_stops_with_the_stage_and_log(cfg):
-    def failing(command: demo.Command, log_path: Path) -> None:
-        raise demo.StageError(f"command failed (exit 1): {command.shell()}\n  log: {log_path}")
+    def failing(command: Command, log_path: Path) -> None:
+        raise StageError(f"command failed (exit 1): {command.shell()}\n  log: {log_path}")
 
-    with pytest.raises(demo.StageError, match="data.prompt_convertion"):
+    with pytest.raises(StageError, match="data.prompt_convertion"):
         demo.run_demo(cfg, execute=failing)
     marker = json.loads((cfg.run_dir / "stages" / "data-maths.json").read_text())
     assert marker["status"] == "running"
 
 
 def test_stage_without_its_outputs_is_an_error(cfg):
-    with pytest.raises(demo.StageError, match="did not write"):
+    with pytest.raises(StageError, match="did not write"):
         demo.run_demo(cfg, execute=lambda command, log: None)
-
-
-def test_run_command_streams_to_the_log_and_raises_on_failure(tmp_path):
-    log = tmp_path / "logs" / "x.log"
-    demo.run_command(demo.Command((sys.executable, "-c", "import os; print('hello', os.environ['HF_HUB_OFFLINE'])")), log)
-    assert "hello 1" in log.read_text()
-    with pytest.raises(demo.StageError, match="exit 3"):
-        demo.run_command(demo.Command((sys.executable, "-c", "raise SystemExit(3)")), log)
 
 
 def test_config_checks(cfg):
@@ -238,8 +149,8 @@ def test_commands_use_the_public_entry_points(cfg):
     assert train.env["TASK"] == "maths" and train.env["MAX_STEPS"] == "2" and train.env["LORA"] == "1"
     assert train.env["TRAIN_FILE"].endswith("lumos_maths_ground_iterative.jsonl")
     qa = stages["eval-hotpotqa"].commands[0].argv
-    assert "eval.hotpotqa.run_eval" in qa and _arg(qa, "--knowledge") == "local"
-    assert _arg(qa, "--corpus").endswith("corpus.jsonl") and _arg(qa, "--data_dir").endswith("twohop_test.jsonl")
+    assert "eval.hotpotqa.run_eval" in qa and arg(qa, "--knowledge") == "local"
+    assert arg(qa, "--corpus").endswith("corpus.jsonl") and arg(qa, "--data_dir").endswith("twohop_test.jsonl")
 
 
 @pytest.mark.slow
@@ -260,56 +171,3 @@ def test_whole_demo_at_a_tiny_budget(tmp_path):
     again = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stderr[-3000:]
     assert [s["status"] for s in json.loads((out / "tiny" / "metrics.json").read_text())["stages"]] == ["reused"] * 8
-
-
-# ------------------------------------------------------------------------------------------------
-# The reproduction study (python -m lumos.demo reproduce) and the plot/table helpers
-# ------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def study(tmp_path: Path, cfg: demo.DemoConfig) -> demo.StudyConfig:
-    data = tmp_path / "shared_data"
-    for rel in ("gsm8k/train.jsonl", "strategyqa/train.json", "gsm8k/test.jsonl", "svamp/SVAMP.json",
-                "hotpotqa/ircot_dev_subsampled.jsonl"):
-        (data / rel).parent.mkdir(parents=True, exist_ok=True)
-        (data / rel).write_text("{}\n")
-    return demo.StudyConfig(run="s", out_dir=tmp_path / "study", data_dir=data, base_model=cfg.base_model, steps=2,
-                            n_gsm=3, n_svamp=3, n_hotpotqa=3)
-
-
-def test_study_runs_every_agent_then_reuses_and_writes_table_and_plot(study, capsys):
-    fake = FakeExecutor()
-    summary = demo.run_study(study, execute=fake)
-    names = [s["name"] for s in summary["stages"]]
-    assert len(names) == 2 + 12 + 12 + 12  # data, 12 models, 4 agents x 3 benchmarks, the same for the base floor
-    assert "train-maths_cot" in names and "train-lumos_complex_qa_ground_onetime" in names
-    assert "eval-hotpotqa-base_lumos_iterative" in names
-    cot = next(c for c in fake.calls if c.argv[:3] == ("bash", "train.sh", "cot") and c.env["TASK"] == "maths")
-    assert cot.env["TRAIN_FILE"].endswith("maths_cot.jsonl")
-    qa_lumos = next(c for c in fake.calls if "eval.hotpotqa.run_eval" in c.argv and "lumos_onetime" in c.argv)
-    assert _arg(qa_lumos.argv, "--corpus").endswith("ircot_dev_subsampled.jsonl")
-    qa_direct = next(c for c in fake.calls if "eval.hotpotqa.run_eval" in c.argv and "direct" in c.argv)
-    assert "--corpus" not in qa_direct.argv
-    assert len(summary["rows"]) == 24 and {r["agent"] for r in summary["rows"]} >= {"Lumos-I", "base, Lumos-I prompts", "base, Lumos-O prompts"}
-    table = (study.run_dir / "table.md").read_text()
-    assert "| Lumos-O | 33.3 (3) | 33.3 (3) | 33.3 (3) | see paper |" in table
-    assert (study.run_dir / "plot.png").read_bytes()[:4] == b"\x89PNG"
-    assert "Lumos-I" in capsys.readouterr().out
-    again = FakeExecutor()
-    demo.run_study(study, execute=again)
-    assert again.calls == []
-
-
-def test_study_needs_the_data(study):
-    with pytest.raises(FileNotFoundError, match="LUMOS_DATA_DIR"):
-        demo.build_study_stages(demo.StudyConfig(**{**study.__dict__, "data_dir": study.out_dir / "none"}))
-
-
-def test_markdown_table_layout():
-    from lumos.plots import markdown_table
-
-    rows = [{"agent": "A", "benchmark": "gsm", "metric": "acc", "value": 0.5, "n": 4},
-            {"agent": "B", "benchmark": "svamp", "metric": "acc", "value": 0.25, "n": 4}]
-    assert markdown_table(rows).splitlines() == ["| agent | gsm acc (n) | svamp acc (n) |", "|---|---|---|",
-                                                 "| A | 50.0 (4) | — |", "| B | — | 25.0 (4) |"]

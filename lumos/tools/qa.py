@@ -3,7 +3,8 @@
 ``QA([R2], Question: q)`` sends the original prompt (``lumos.formats.prompts.QA_WITH_CONTEXT``,
 byte for byte) to any ``Backend`` through ``chat`` — the paper used gpt-3.5-turbo; here a local
 instruct model (``--qa_model PATH``) or an OpenAI-compatible server — and returns
-``"Question: <q>; <reply>"``, e.g. ``"Question: Who portrayed Corliss Archer?; Answer: Shirley Temple"``.
+``"Question: <q>; <reply>"``, e.g. ``"Question: Who portrayed Corliss Archer?; Answer: Shirley Temple"``; a reply
+without the ``Answer: `` label (small local models) is labelled, keeping its first line (``labelled``).
 If the reply contains ``No answer`` it asks again without context (``QA_WITHOUT_CONTEXT``), or with
 ``QA_FORCED`` when the question says ``Must answer yes/no`` (spec §5.1).
 
@@ -59,7 +60,19 @@ def ask(backend: Any, question: str, context: str, *, max_new_tokens: int = QA_M
         template = QA_FORCED if "Must answer yes/no" in question else QA_WITHOUT_CONTEXT
         prompts.append(template.format(question=question))
         reply = chat_once(backend, prompts[-1], max_new_tokens)
-    return f"Question: {question}; {reply}", prompts
+    return f"Question: {question}; {labelled(reply)}", prompts
+
+
+def labelled(reply: str) -> str:
+    """The reply as ``Answer: ...``: unchanged when it has the label (gpt-3.5 always wrote it), else its first line.
+
+    Small local QA models often answer without the requested ``Answer: `` prefix; the answer extraction
+    downstream (text after ``Answer: ``) would then return the whole ``Question: ...; reply`` string.
+    """
+    if "Answer: " in reply or no_answer(reply):
+        return reply
+    first = next((line.strip() for line in reply.strip().splitlines() if line.strip()), "")
+    return f"Answer: {first}"
 
 
 def final_answer(backend: Any, question: str, results: list[Any], *, max_new_tokens: int = QA_MAX_NEW_TOKENS) -> tuple[str, list[str]]:

@@ -145,3 +145,13 @@ def test_extract_code():
     assert extract_code("print(2)") == "print(2)"
     with pytest.raises(ToolError):
         extract_code("``````")
+
+
+def test_unlabelled_replies_are_labelled_with_their_first_line(scripted_chat):
+    llm = scripted_chat(["\n Shirley Temple\nShe was an actress.", "Answer: Lord Byron", "No answer", "No answer"])
+    out = QA(llm)(call("R3 = QA([R2], Question: Who portrayed Corliss Archer?)", {"R2": "ctx"}))
+    assert out.value == "Question: Who portrayed Corliss Archer?; Answer: Shirley Temple"
+    out = QA(llm)(call("R3 = QA([R2], Question: Who was his father?)", {"R2": "ctx"}))
+    assert out.value == "Question: Who was his father?; Answer: Lord Byron"
+    out = QA(llm)(call("R3 = QA([R2], Question: Who?)", {"R2": "ctx"}))
+    assert out.value == "Question: Who?; No answer"

@@ -1,0 +1,300 @@
+"""The small-scale reproduction of the paper's comparisons on CPU (``scripts/reproduce_cpu.sh``; docs/reproduction.md).
+
+On real data (``--data_dir`` or ``$LUMOS_DATA_DIR``): rule-convert GSM8K train (maths) and StrategyQA train
+(complex QA), fine-tune SmolLM2-135M-Instruct with LoRA as Lumos-I (plan + ground), Lumos-O (plan + ground),
+CoT-trained and direct-trained agents, every model with the same number of updates, then evaluate each agent on
+GSM8K test, SVAMP and the HotpotQA questions that have a local corpus, and the untrained base model prompted in
+each format (the floor). Every step is a public command run as a resumable stage (``lumos.stages``)::
+
+    data-<domain>                     python -m data.prompt_convertion --backend rule ...; python -m data.process_for_train ...
+    train-<checkpoint>                ./train.sh plan iterative | ground onetime | cot | direct  (LORA=1, MAX_STEPS, ...)
+    eval-<benchmark>-<formulation>    python -m eval.<benchmark>.run_eval ... (base_<formulation>: the floor)
+
+Results: ``results/reproduce_cpu/<run>/{summary.json,table.md,plot.png}``. ``--jobs 2`` runs two stages at a
+time (one thread each), which is how the study fits the 2-core budget.
+
+Run: ``LUMOS_DATA_DIR=../shared/data ./scripts/reproduce_cpu.sh --help``. Tests: ``pytest tests/test_reproduce.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import platform
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from lumos.demo import DTYPES, TRAIN_OVERHEAD_S
+from lumos.paths import DEFAULT_BASE_MODEL, REPO_ROOT, check_choice, checkpoint_name
+from lumos.stages import Command, Executor, Stage, StageError, file_sha256, rel, run_stages
+from lumos.utils.io import git_commit, read_json, write_json
+
+logger = logging.getLogger("lumos.reproduce")  # also under python -m
+
+
+# domain -> (converter source, raw file under the data root, name of its link in raw_data/ for the baselines)
+STUDY_SOURCES = {"maths": ("gsm8k", "gsm8k/train.jsonl", "gsm8k_train.jsonl"),
+                 "complex_qa": ("strategyqa", "strategyqa/train.json", "strategyqa_train.json")}
+# benchmark -> (domain, test file under the data root)
+STUDY_BENCHMARKS = {"gsm": ("maths", "gsm8k/test.jsonl"), "svamp": ("maths", "svamp/SVAMP.json"),
+                    "hotpotqa": ("complex_qa", "hotpotqa/ircot_dev_subsampled.jsonl")}
+HOTPOTQA_CORPUS = "hotpotqa/ircot_dev_subsampled.jsonl"
+STUDY_FORMULATIONS: tuple[str, ...] = ("lumos_iterative", "lumos_onetime", "cot", "direct")
+AGENT_NAMES = {"lumos_iterative": "Lumos-I", "lumos_onetime": "Lumos-O", "cot": "CoT-trained", "direct": "direct-trained"}
+RECIPES = {"lumos_iterative": ("plan", "ground"), "lumos_onetime": ("plan", "ground"), "cot": ("cot",),
+           "direct": ("direct",)}
+STUDY_MAX_NEW_TOKENS = {"lumos_iterative": 128, "lumos_onetime": 256, "cot": 256, "direct": 32}
+# Mean tokens of 8 training conversations (one update), measured on the rule-converted files.
+TOKENS_PER_UPDATE = {("maths", "lumos_iterative", "plan"): 2416, ("maths", "lumos_iterative", "ground"): 3328,
+                     ("maths", "lumos_onetime", "plan"): 1456, ("maths", "lumos_onetime", "ground"): 3016,
+                     ("maths", "cot", "cot"): 1568, ("maths", "direct", "direct"): 592,
+                     ("complex_qa", "lumos_iterative", "plan"): 1784, ("complex_qa", "lumos_iterative", "ground"): 4064,
+                     ("complex_qa", "lumos_onetime", "plan"): 840, ("complex_qa", "lumos_onetime", "ground"): 3120,
+                     ("complex_qa", "cot", "cot"): 650, ("complex_qa", "direct", "direct"): 184}
+LORA_TOKENS_PER_S = 170.0  # LoRA r=64 on SmolLM2-135M; the training process uses one core (demo, idle machine)
+# Idle wall seconds per evaluated example (measured on this machine, see docs/reproduction.md "Budget"): trained
+# agents, and the untrained base prompted in each format (the floor).
+STUDY_EVAL_S = {"lumos_iterative": {"gsm": 4.0, "svamp": 3.0, "hotpotqa": 7.0},
+                "lumos_onetime": {"gsm": 3.0, "svamp": 2.0, "hotpotqa": 5.0},
+                "cot": {"gsm": 2.0, "svamp": 1.5, "hotpotqa": 1.0},
+                "direct": {"gsm": 0.5, "svamp": 0.5, "hotpotqa": 0.5}}
+FLOOR_EVAL_S = {"lumos_iterative": {"gsm": 1.5, "svamp": 1.5, "hotpotqa": 4.0},
+                "lumos_onetime": {"gsm": 1.5, "svamp": 1.5, "hotpotqa": 3.0},
+                "cot": {"gsm": 2.0, "svamp": 1.5, "hotpotqa": 1.0},
+                "direct": {"gsm": 0.5, "svamp": 0.5, "hotpotqa": 0.5}}
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    """Settings of the reproduction study (recorded in its summary.json)."""
+
+    run: str = "default"
+    out_dir: Path = REPO_ROOT / "results" / "reproduce_cpu"
+    data_dir: Path = REPO_ROOT.parent / "shared" / "data"
+    base_model: Path = DEFAULT_BASE_MODEL
+    steps: int = 24
+    learning_rate: float = 2e-3
+    seed: int = 42
+    formulations: tuple[str, ...] = STUDY_FORMULATIONS
+    benchmarks: tuple[str, ...] = ("gsm", "svamp", "hotpotqa")
+    floor: bool = True
+    n_gsm: int = 300
+    n_svamp: int = 300
+    n_hotpotqa: int = 500
+    dtype: str = "bfloat16"
+    eval_batch_size: int = 8
+    python: str = sys.executable
+
+    def __post_init__(self) -> None:
+        for f in self.formulations:
+            check_choice(f, STUDY_FORMULATIONS, "formulation")
+        for b in self.benchmarks:
+            check_choice(b, tuple(STUDY_BENCHMARKS), "benchmark")
+        check_choice(self.dtype, DTYPES, "dtype")
+        if self.steps < 1 or min(self.n_gsm, self.n_svamp, self.n_hotpotqa) < 1:
+            raise ValueError("steps and every n_<benchmark> must be >= 1")
+
+    @property
+    def run_dir(self) -> Path:
+        return self.out_dir / self.run
+
+    def n(self, bench: str) -> int:
+        return {"gsm": self.n_gsm, "svamp": self.n_svamp, "hotpotqa": self.n_hotpotqa}[bench]
+
+    @property
+    def domains(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(STUDY_BENCHMARKS[b][0] for b in self.benchmarks))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self).items() if k != "python"}
+
+
+def _model_name(domain: str, formulation: str, module: str) -> str:
+    return checkpoint_name(domain, module if module in ("plan", "ground") else "plan", formulation)
+
+
+def study_data_stage(cfg: StudyConfig, domain: str) -> Stage:
+    source, raw_rel, link_name = STUDY_SOURCES[domain]
+    raw = cfg.data_dir / raw_rel
+    if not raw.is_file():
+        raise FileNotFoundError(f"{raw} not found: pass --data_dir (or set LUMOS_DATA_DIR) to the benchmark data root")
+    root = cfg.run_dir / "data"
+    raw_dir = root / domain / "raw_data"
+    py = cfg.python
+    commands = [Command(("mkdir", "-p", rel(raw_dir))),
+                Command(("ln", "-sfn", str(raw.resolve()), rel(raw_dir / link_name))),
+                Command((py, "-m", "data.prompt_convertion", "--backend", "rule", "--domain", domain, "--source", source,
+                         "--data_fn", rel(raw_dir / link_name), "--convert_all", "--output",
+                         rel(root / domain / "converted" / f"{source}_train_converted.json")))]
+    commands += [Command((py, "-m", "data.process_for_train", "--data_root", rel(root), "--domain", domain,
+                          "--formulation", f)) for f in cfg.formulations]
+    annots = root / domain / "train_annots"
+    outputs = tuple(annots / f"{_model_name(domain, f, m)}.jsonl" for f in cfg.formulations for m in RECIPES[f])
+    return Stage(name=f"data-{domain}", description=f"rule-convert {raw} and build the training files of "
+                 f"{', '.join(cfg.formulations)}", commands=tuple(commands),
+                 config={"raw": raw_rel, "sha256": file_sha256(raw), "formulations": list(cfg.formulations)},
+                 outputs=outputs, expected_s=15.0, clean=(root / domain,))
+
+
+def study_train_stage(cfg: StudyConfig, domain: str, formulation: str, module: str, data: Stage) -> Stage:
+    name = _model_name(domain, formulation, module)
+    out = cfg.run_dir / "models" / name
+    train_file = cfg.run_dir / "data" / domain / "train_annots" / f"{name}.jsonl"
+    argv = ("bash", "train.sh", module, formulation.removeprefix("lumos_")) if module in ("plan", "ground") \
+        else ("bash", "train.sh", formulation)
+    env = {"TASK": domain, "TRAIN_FILE": rel(train_file), "OUTPUT_DIR": rel(out),
+           "MODEL_NAME_OR_PATH": rel(cfg.base_model), "MAX_STEPS": str(cfg.steps), "LR": str(cfg.learning_rate),
+           "SEED": str(cfg.seed), "LORA": "1", "NUM_GPUS": "0", "PYTHON": cfg.python}
+    tokens = TOKENS_PER_UPDATE[(domain, formulation, module)]
+    return Stage(name=f"train-{name}", description=f"{AGENT_NAMES[formulation]} {module} ({domain}): {cfg.steps} "
+                 f"LoRA updates of 8 conversations", commands=(Command(argv + ("--report_to", "none"), env),),
+                 config={"env": {k: v for k, v in env.items() if k != "PYTHON"}, "after": data.fingerprint},
+                 outputs=(out / "metrics.json", out / "config.json"),
+                 expected_s=TRAIN_OVERHEAD_S + cfg.steps * (1.0 + tokens / LORA_TOKENS_PER_S), clean=(out,),
+                 after=(data.name,))
+
+
+def study_eval_stage(cfg: StudyConfig, bench: str, formulation: str, trained: Sequence[Stage] | None) -> Stage:
+    """``trained`` None: the untrained base model stands in for every module (the floor)."""
+    domain, test_rel = STUDY_BENCHMARKS[bench]
+    tag = formulation if trained is not None else f"base_{formulation}"
+    save = cfg.run_dir / "eval" / bench / tag
+    models = cfg.run_dir / "models" if trained is not None else cfg.base_model
+    argv = [cfg.python, "-m", f"eval.{bench}.run_eval", "--data_dir", str(cfg.data_dir / test_rel),
+            "--model_name_or_path", rel(models), "--formulation", formulation, "--save_dir", rel(save),
+            "--max_num_examples", str(cfg.n(bench)), "--dtype", cfg.dtype,
+            "--max_new_tokens", str(STUDY_MAX_NEW_TOKENS[formulation]), "--eval_batch_size", str(cfg.eval_batch_size),
+            "--seed", str(cfg.seed)]
+    if bench == "hotpotqa" and formulation.startswith("lumos_"):
+        argv += ["--knowledge", "local", "--corpus", str(cfg.data_dir / HOTPOTQA_CORPUS), "--qa_model",
+                 rel(cfg.base_model)]
+    agent = AGENT_NAMES[formulation] if trained is not None else f"base, {formulation} prompts"
+    return Stage(name=f"eval-{bench}-{tag}", description=f"{agent} on {cfg.n(bench)} {bench} questions",
+                 commands=(Command(tuple(argv)),),
+                 config={"argv": argv[1:], "test_sha256": file_sha256(cfg.data_dir / test_rel),
+                         "after": [s.fingerprint for s in trained] if trained is not None else rel(cfg.base_model)},
+                 outputs=(save / "metrics.json", save / "predictions.jsonl"),
+                 expected_s=20.0 + cfg.n(bench) * (STUDY_EVAL_S if trained is not None else FLOOR_EVAL_S)[formulation][bench],
+                 clean=(save,), after=tuple(s.name for s in trained or ()))
+
+
+def build_study_stages(cfg: StudyConfig) -> list[Stage]:
+    """data (per domain) -> every model -> every (benchmark, formulation), then the untrained floor."""
+    data = {d: study_data_stage(cfg, d) for d in cfg.domains}
+    trained = {(d, f): [study_train_stage(cfg, d, f, m, data[d]) for m in RECIPES[f]]
+               for d in cfg.domains for f in cfg.formulations}
+    stages: list[Stage] = list(data.values()) + [s for group in trained.values() for s in group]
+    stages += [study_eval_stage(cfg, b, f, trained[(STUDY_BENCHMARKS[b][0], f)])
+               for f in cfg.formulations for b in cfg.benchmarks]
+    if cfg.floor:
+        stages += [study_eval_stage(cfg, b, f, None) for f in cfg.formulations for b in cfg.benchmarks]
+    return stages
+
+
+def study_rows(cfg: StudyConfig) -> list[dict[str, Any]]:
+    """One row per (agent, benchmark, metric) from the evaluations' metrics.json files that exist."""
+    rows = []
+    for trained in ((False, True) if cfg.floor else (True,)):
+        for f in cfg.formulations:
+            for b in cfg.benchmarks:
+                tag = f if trained else f"base_{f}"
+                path = cfg.run_dir / "eval" / b / tag / "metrics.json"
+                if not path.is_file():
+                    continue
+                m = read_json(path)
+                agent = AGENT_NAMES[f] if trained else f"base, {AGENT_NAMES[f].removesuffix('-trained')} prompts"
+                for metric, value in m.get("metrics", {}).items():
+                    rows.append({"agent": agent, "formulation": f, "trained": trained, "benchmark": b,
+                                 "metric": metric, "value": value, "n": m.get("n"),
+                                 "status_counts": m.get("status_counts", {})})
+    return rows
+
+
+PAPER_NOTE = ("Llama-2-7B numbers of the paper are not in the spec and are not copied here: "
+              "see arXiv 2311.05657 (main results and the formulation comparison).")
+
+
+def run_study(cfg: StudyConfig, *, execute: Executor | None = None, force: bool = False,
+              jobs: int = 1) -> dict[str, Any]:
+    """Run (or resume) the study, then write summary.json, table.md and plot.png under the run folder."""
+    from lumos.plots import grouped_bar_chart, markdown_table
+
+    if not (cfg.base_model / "config.json").is_file():
+        raise FileNotFoundError(f"base model {cfg.base_model} not found (run ./setup.sh, or pass --base_model DIR)")
+    start = time.perf_counter()
+    cfg.run_dir.mkdir(parents=True, exist_ok=True)
+    records = run_stages(build_study_stages(cfg), cfg.run_dir, execute=execute, force=force, jobs=jobs)
+    rows = study_rows(cfg)
+    headline = [r for r in rows if r["metric"] in ("acc", "em")]
+    table = markdown_table(rows, paper={a: "see paper" for a in AGENT_NAMES.values()})
+    plot = grouped_bar_chart(headline, cfg.run_dir / "plot.png",
+                             title=f"SmolLM2-135M, {cfg.steps} LoRA updates per model (run {cfg.run})")
+    (cfg.run_dir / "table.md").write_text(table + "\n" + PAPER_NOTE + "\n", encoding="utf-8")
+    summary = {"run": cfg.run, "rows": rows, "config": cfg.to_dict(), "jobs": jobs, "git_commit": git_commit(), "seed": cfg.seed,
+               "stages": [asdict(r) for r in records], "wall_s": {r.name: r.wall_s for r in records},
+               "cpu_s": {r.name: r.cpu_s for r in records},
+               "total_wall_s_all_stages": round(sum(r.wall_s for r in records), 2),
+               "total_wall_s_this_invocation": round(time.perf_counter() - start, 2),
+               "expected_idle_s": round(sum(r.expected_s for r in records), 1), "plot": str(plot),
+               "paper": PAPER_NOTE, "machine": {"cpus": os.cpu_count(), "platform": platform.platform()}}
+    write_json(cfg.run_dir / "summary.json", summary)
+    sys.stdout.write("\n" + table + "\n" + PAPER_NOTE + f"\n\nsummary: {cfg.run_dir / 'summary.json'}\nplot:    {plot}\n")
+    return summary
+
+
+def build_study_parser() -> argparse.ArgumentParser:
+    d = StudyConfig()
+    p = argparse.ArgumentParser(prog="python -m lumos.reproduce",
+                                description="Small-scale CPU reproduction: Lumos-I, Lumos-O, CoT- and direct-trained "
+                                            "SmolLM2-135M on real data (docs/reproduction.md).")
+    p.add_argument("--run", default=d.run)
+    p.add_argument("--out_dir", type=Path, default=d.out_dir)
+    p.add_argument("--data_dir", type=Path, default=None, help="benchmark data root (default $LUMOS_DATA_DIR, "
+                   "else ../shared/data)")
+    p.add_argument("--base_model", type=Path, default=d.base_model)
+    p.add_argument("--steps", type=int, default=d.steps, help="LoRA updates of 8 conversations per model (default: %(default)s)")
+    p.add_argument("--learning_rate", type=float, default=d.learning_rate)
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--formulations", nargs="+", default=list(d.formulations), choices=STUDY_FORMULATIONS)
+    p.add_argument("--benchmarks", nargs="+", default=list(d.benchmarks), choices=tuple(STUDY_BENCHMARKS))
+    p.add_argument("--no_floor", action="store_true", help="skip the untrained-base evaluations")
+    p.add_argument("--n_gsm", type=int, default=d.n_gsm)
+    p.add_argument("--n_svamp", type=int, default=d.n_svamp)
+    p.add_argument("--n_hotpotqa", type=int, default=d.n_hotpotqa)
+    p.add_argument("--dtype", default=d.dtype, choices=DTYPES)
+    p.add_argument("--eval_batch_size", type=int, default=d.eval_batch_size)
+    p.add_argument("--jobs", type=int, default=1, help="stages run side by side, each with cpus/jobs threads "
+                   "(output then goes to the stage logs only; docs/reproduction.md has the measured gain)")
+    p.add_argument("--force", action="store_true")
+    return p
+
+
+def study_main(argv: Sequence[str]) -> int:
+    args = build_study_parser().parse_args(argv)
+    data = args.data_dir or (Path(os.environ["LUMOS_DATA_DIR"]) if os.environ.get("LUMOS_DATA_DIR")
+                             else StudyConfig().data_dir)
+    cfg = StudyConfig(run=args.run, out_dir=args.out_dir.resolve(), data_dir=data.resolve(),
+                      base_model=args.base_model.resolve(), steps=args.steps, learning_rate=args.learning_rate,
+                      seed=args.seed, formulations=tuple(args.formulations), benchmarks=tuple(args.benchmarks),
+                      floor=not args.no_floor, n_gsm=args.n_gsm, n_svamp=args.n_svamp, n_hotpotqa=args.n_hotpotqa,
+                      dtype=args.dtype, eval_batch_size=args.eval_batch_size)
+    try:
+        run_study(cfg, force=args.force, jobs=args.jobs)
+    except StageError as err:
+        logger.error("%s", err)
+        return 1
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    return study_main(sys.argv[1:] if argv is None else argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

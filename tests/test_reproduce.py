@@ -1,0 +1,89 @@
+"""Tests of the reproduction study (lumos/reproduce.py) with a fake executor, and of its table helper.
+
+Run: ``pytest tests/test_reproduce.py``. The real study is ``scripts/reproduce_cpu.sh`` (docs/reproduction.md).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from stage_fakes import FakeExecutor, arg
+
+from lumos import reproduce
+
+
+@pytest.fixture
+def study(tmp_path: Path) -> reproduce.StudyConfig:
+    base = tmp_path / "base_model"
+    base.mkdir()
+    (base / "config.json").write_text("{}")
+    data = tmp_path / "shared_data"
+    for rel in ("gsm8k/train.jsonl", "strategyqa/train.json", "gsm8k/test.jsonl", "svamp/SVAMP.json",
+                "hotpotqa/ircot_dev_subsampled.jsonl"):
+        (data / rel).parent.mkdir(parents=True, exist_ok=True)
+        (data / rel).write_text("{}\n")
+    return reproduce.StudyConfig(run="s", out_dir=tmp_path / "study", data_dir=data, base_model=base, steps=2,
+                            n_gsm=3, n_svamp=3, n_hotpotqa=3)
+
+
+def test_study_runs_every_agent_then_reuses_and_writes_table_and_plot(study, capsys):
+    fake = FakeExecutor()
+    summary = reproduce.run_study(study, execute=fake)
+    names = [s["name"] for s in summary["stages"]]
+    assert len(names) == 2 + 12 + 12 + 12  # data, 12 models, 4 agents x 3 benchmarks, the same for the base floor
+    assert "train-maths_cot" in names and "train-lumos_complex_qa_ground_onetime" in names
+    assert "eval-hotpotqa-base_lumos_iterative" in names
+    cot = next(c for c in fake.calls if c.argv[:3] == ("bash", "train.sh", "cot") and c.env["TASK"] == "maths")
+    assert cot.env["TRAIN_FILE"].endswith("maths_cot.jsonl")
+    qa_lumos = next(c for c in fake.calls if "eval.hotpotqa.run_eval" in c.argv and "lumos_onetime" in c.argv)
+    assert arg(qa_lumos.argv, "--corpus").endswith("ircot_dev_subsampled.jsonl")
+    qa_direct = next(c for c in fake.calls if "eval.hotpotqa.run_eval" in c.argv and "direct" in c.argv)
+    assert "--corpus" not in qa_direct.argv
+    assert len(summary["rows"]) == 24 and {r["agent"] for r in summary["rows"]} >= {"Lumos-I", "base, Lumos-I prompts", "base, Lumos-O prompts"}
+    table = (study.run_dir / "table.md").read_text()
+    assert "| Lumos-O | 33.3 (3) | 33.3 (3) | 33.3 (3) | see paper |" in table
+    assert (study.run_dir / "plot.png").read_bytes()[:4] == b"\x89PNG"
+    assert "Lumos-I" in capsys.readouterr().out
+    again = FakeExecutor()
+    reproduce.run_study(study, execute=again)
+    assert again.calls == []
+
+
+def test_study_needs_the_data(study):
+    with pytest.raises(FileNotFoundError, match="LUMOS_DATA_DIR"):
+        reproduce.build_study_stages(reproduce.StudyConfig(**{**study.__dict__, "data_dir": study.out_dir / "none"}))
+
+
+def test_markdown_table_layout():
+    from lumos.plots import markdown_table
+
+    rows = [{"agent": "A", "benchmark": "gsm", "metric": "acc", "value": 0.5, "n": 4},
+            {"agent": "B", "benchmark": "svamp", "metric": "acc", "value": 0.25, "n": 4}]
+    assert markdown_table(rows).splitlines() == ["| agent | gsm acc (n) | svamp acc (n) |", "|---|---|---|",
+                                                 "| A | 50.0 (4) | — |", "| B | — | 25.0 (4) |"]
+
+
+def test_study_with_two_jobs_runs_the_same_stages_after_their_inputs(study):
+    fake = FakeExecutor()
+    summary = reproduce.run_study(study, execute=fake, jobs=2)
+    assert len(summary["stages"]) == 38 and all(s["status"] == "ran" for s in summary["stages"])
+    seen: list[str] = []
+    checked = 0
+    for c in fake.calls:  # every model's training comes after its data, every evaluation after its models
+        if c.argv[:2] == ("bash", "train.sh"):
+            assert any(f"--domain {c.env['TASK']}" in " ".join(p.argv) for p in fake.calls[: fake.calls.index(c)])
+            seen.append(Path(c.env["OUTPUT_DIR"]).name)
+        elif any(a.startswith("eval.") for a in c.argv) and "/base_" not in arg(c.argv, "--save_dir"):
+            formulation = arg(c.argv, "--formulation")
+            domain = "complex_qa" if "eval.hotpotqa.run_eval" in c.argv else "maths"
+            needed = [s.name.removeprefix("train-") for s in reproduce.build_study_stages(study)
+                      if s.name.startswith("train-") and s.commands[0].env["TASK"] == domain
+                      and s.commands[0].env["TRAIN_FILE"].endswith(
+                          (f"_{formulation.removeprefix('lumos_')}.jsonl", f"{domain}_{formulation}.jsonl"))]
+            assert needed and set(needed) <= set(seen), (formulation, domain, needed)
+            checked += 1
+    assert checked == 12
+    again = FakeExecutor()
+    reproduce.run_study(study, execute=again, jobs=2)
+    assert again.calls == []
