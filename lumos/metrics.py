@@ -22,6 +22,8 @@ import math
 import re
 import string
 from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
 from fractions import Fraction
 
 from lumos.formats.chat import Message
@@ -127,3 +129,37 @@ def llm_judge(judge: Backend, items: list[tuple[str, str | None, str]], *, max_n
     for (i, *_), reply in zip(asked, replies):
         scores[i] = float(reply.strip() == "CORRECT")
     return scores
+
+
+@dataclass(frozen=True)
+class PairedComparison:
+    """Two agents scored 0/1 on the same examples: means, the discordant pairs and the exact McNemar p-value."""
+
+    n: int
+    a: float
+    b: float
+    a_only: int  # examples only A got right
+    b_only: int
+    p_value: float
+
+    @property
+    def diff(self) -> float:
+        return self.a - self.b
+
+
+def paired_comparison(a: Mapping[str, float], b: Mapping[str, float]) -> PairedComparison:
+    """Compare per-example 0/1 scores of two agents on the examples both have (keyed by example id).
+
+    The p-value is the exact two-sided McNemar test: a binomial test of ``a_only`` out of the discordant pairs.
+    """
+    from scipy.stats import binomtest
+
+    ids = sorted(set(a) & set(b))
+    if not ids:
+        raise ValueError("the two agents share no scored example")
+    a_only = sum(1 for i in ids if a[i] >= 0.5 > b[i])
+    b_only = sum(1 for i in ids if b[i] >= 0.5 > a[i])
+    p = binomtest(a_only, a_only + b_only, 0.5).pvalue if a_only + b_only else 1.0
+    return PairedComparison(n=len(ids), a=sum(a[i] >= 0.5 for i in ids) / len(ids),
+                            b=sum(b[i] >= 0.5 for i in ids) / len(ids), a_only=a_only, b_only=b_only,
+                            p_value=float(p))

@@ -24,15 +24,16 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from lumos.demo import DTYPES, TRAIN_OVERHEAD_S
+from lumos.metrics import paired_comparison
 from lumos.paths import DEFAULT_BASE_MODEL, REPO_ROOT, check_choice, checkpoint_name
 from lumos.stages import Command, Executor, Stage, StageError, file_sha256, rel, run_stages
-from lumos.utils.io import git_commit, read_json, write_json
+from lumos.utils.io import git_commit, iter_jsonl, read_json, write_json
 
 logger = logging.getLogger("lumos.reproduce")  # also under python -m
 
@@ -215,6 +216,66 @@ def study_rows(cfg: StudyConfig) -> list[dict[str, Any]]:
     return rows
 
 
+# The comparisons the study tests: the paper's (Lumos-I vs Lumos-O vs the CoT / direct baselines) and training
+# against the untrained floor. Paired on the same questions (exact McNemar over the headline metric).
+COMPARISONS: tuple[tuple[str, str], ...] = (
+    ("lumos_iterative", "lumos_onetime"), ("lumos_iterative", "cot"), ("lumos_onetime", "cot"),
+    ("lumos_iterative", "direct"), ("cot", "direct"),
+    ("lumos_iterative", "base_lumos_iterative"), ("lumos_onetime", "base_lumos_onetime"), ("cot", "base_cot"),
+    ("direct", "base_direct"))
+HEADLINE = {"gsm": "acc", "svamp": "acc", "hotpotqa": "em"}
+
+
+def _tag_name(tag: str) -> str:
+    if tag.startswith("base_"):
+        return f"base, {AGENT_NAMES[tag.removeprefix('base_')].removesuffix('-trained')} prompts"
+    return AGENT_NAMES[tag]
+
+
+def _scores(path: Path, metric: str) -> dict[str, float]:
+    return {str(r["id"]): float(r["scores"][metric]) for _, r in iter_jsonl(path) if metric in (r.get("scores") or {})}
+
+
+def study_comparisons(cfg: StudyConfig) -> list[dict[str, Any]]:
+    """Paired comparisons (``COMPARISONS``) per benchmark, over the evaluations that exist."""
+    out = []
+    for bench in cfg.benchmarks:
+        metric = HEADLINE[bench]
+        for a, b in COMPARISONS:
+            pa, pb = (cfg.run_dir / "eval" / bench / t / "predictions.jsonl" for t in (a, b))
+            if not (pa.is_file() and pb.is_file()):
+                continue
+            try:
+                c = paired_comparison(_scores(pa, metric), _scores(pb, metric))
+            except ValueError:
+                continue
+            out.append({"benchmark": bench, "metric": metric, "a": _tag_name(a), "b": _tag_name(b), "n": c.n,
+                        "a_score": c.a, "b_score": c.b, "diff": c.diff, "a_only": c.a_only, "b_only": c.b_only,
+                        "p_value": c.p_value})
+    return out
+
+
+def comparisons_table(comparisons: Sequence[Mapping[str, Any]]) -> str:
+    lines = ["| benchmark | A vs B | n | A | B | A − B (points) | only A right / only B right | p (exact McNemar) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for c in comparisons:
+        lines.append(f"| {c['benchmark']} {c['metric']} | {c['a']} vs {c['b']} | {c['n']} | {100 * c['a_score']:.1f} | "
+                     f"{100 * c['b_score']:.1f} | {100 * c['diff']:+.1f} | {c['a_only']} / {c['b_only']} | "
+                     f"{c['p_value']:.3g} |")
+    return "\n".join(lines)
+
+
+def status_table(rows: Sequence[Mapping[str, Any]]) -> str:
+    """How each evaluation's examples ended (done, parse_error, tool_error, max_subgoals), per agent and benchmark."""
+    seen: dict[tuple[str, str], Mapping[str, int]] = {}
+    for r in rows:
+        seen.setdefault((r["agent"], r["benchmark"]), r.get("status_counts") or {})
+    lines = ["| agent | benchmark | statuses |", "|---|---|---|"]
+    for (agent, bench), counts in seen.items():
+        lines.append(f"| {agent} | {bench} | " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) + " |")
+    return "\n".join(lines)
+
+
 PAPER_NOTE = ("Llama-2-7B numbers of the paper are not in the spec and are not copied here: "
               "see arXiv 2311.05657 (main results and the formulation comparison).")
 
@@ -234,16 +295,19 @@ def run_study(cfg: StudyConfig, *, execute: Executor | None = None, force: bool 
     table = markdown_table(rows, paper={a: "see paper" for a in AGENT_NAMES.values()})
     plot = grouped_bar_chart(headline, cfg.run_dir / "plot.png",
                              title=f"SmolLM2-135M, {cfg.steps} LoRA updates per model (run {cfg.run})")
-    (cfg.run_dir / "table.md").write_text(table + "\n" + PAPER_NOTE + "\n", encoding="utf-8")
+    comparisons = study_comparisons(cfg)
+    (cfg.run_dir / "table.md").write_text(
+        table + "\n\n" + PAPER_NOTE + "\n\nPaired comparisons (same questions):\n\n" + comparisons_table(comparisons)
+        + "\n\nHow the examples ended:\n\n" + status_table(rows) + "\n", encoding="utf-8")
     summary = {"run": cfg.run, "rows": rows, "config": cfg.to_dict(), "jobs": jobs, "git_commit": git_commit(), "seed": cfg.seed,
                "stages": [asdict(r) for r in records], "wall_s": {r.name: r.wall_s for r in records},
                "cpu_s": {r.name: r.cpu_s for r in records},
                "total_wall_s_all_stages": round(sum(r.wall_s for r in records), 2),
                "total_wall_s_this_invocation": round(time.perf_counter() - start, 2),
                "expected_idle_s": round(sum(r.expected_s for r in records), 1), "plot": str(plot),
-               "paper": PAPER_NOTE, "machine": {"cpus": os.cpu_count(), "platform": platform.platform()}}
+               "comparisons": comparisons, "paper": PAPER_NOTE, "machine": {"cpus": os.cpu_count(), "platform": platform.platform()}}
     write_json(cfg.run_dir / "summary.json", summary)
-    sys.stdout.write("\n" + table + "\n" + PAPER_NOTE + f"\n\nsummary: {cfg.run_dir / 'summary.json'}\nplot:    {plot}\n")
+    sys.stdout.write("\n" + table + "\n" + PAPER_NOTE + "\n\n" + comparisons_table(comparisons) + f"\n\nsummary: {cfg.run_dir / 'summary.json'}\nplot:    {plot}\n")
     return summary
 
 

@@ -44,6 +44,9 @@ def test_study_runs_every_agent_then_reuses_and_writes_table_and_plot(study, cap
     table = (study.run_dir / "table.md").read_text()
     assert "| Lumos-O | 33.3 (3) | 33.3 (3) | 33.3 (3) | see paper |" in table
     assert (study.run_dir / "plot.png").read_bytes()[:4] == b"\x89PNG"
+    assert "| gsm acc | Lumos-I vs Lumos-O | 3 | 33.3 | 33.3 | +0.0 | 0 / 0 | 1 |" in table
+    assert "| Lumos-I | gsm | done 2, parse_error 1 |" in table
+    assert len([c for c in summary["comparisons"] if c["benchmark"] == "svamp"]) == 9
     assert "Lumos-I" in capsys.readouterr().out
     again = FakeExecutor()
     reproduce.run_study(study, execute=again)
@@ -87,3 +90,16 @@ def test_study_with_two_jobs_runs_the_same_stages_after_their_inputs(study):
     again = FakeExecutor()
     reproduce.run_study(study, execute=again, jobs=2)
     assert again.calls == []
+
+
+def test_paired_comparison_counts_discordant_pairs_and_tests_them_exactly():
+    from lumos.metrics import paired_comparison
+
+    a = {str(i): 1.0 for i in range(10)} | {"x": 0.0}
+    b = {str(i): 0.0 for i in range(10)} | {"x": 1.0, "only_b": 1.0}
+    c = paired_comparison(a, b)
+    assert (c.n, c.a_only, c.b_only) == (11, 10, 1) and round(c.diff, 3) == round(9 / 11, 3)
+    assert abs(c.p_value - 0.01171875) < 1e-9  # 2 * P(X <= 1), X ~ Binomial(11, 1/2)
+    assert paired_comparison(a, a).p_value == 1.0
+    with pytest.raises(ValueError, match="share no"):
+        paired_comparison(a, {"y": 1.0})
