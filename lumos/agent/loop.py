@@ -67,7 +67,7 @@ class Executor(Protocol):
 
 @dataclass(frozen=True)
 class AgentConfig:
-    """How to run the loop. ``max_subgoals`` caps Lumos-I (spec §5.0: hotpotqa/strategyqa 5, gsm 8, svamp 2)."""
+    """How to run the loop. ``max_subgoals`` caps Lumos-I (spec §5.0: hotpotqa/strategyqa 5, gsm 8; svamp 8, not the original's 2)."""
 
     domain: str
     formulation: str

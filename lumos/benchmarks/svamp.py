@@ -1,7 +1,9 @@
 """SVAMP (1,000 problems). Record of data/eval/svamp/test.json (= upstream svamp/SVAMP.json):
 ``{"ID": "chal-1", "Body": "Each pack of dvds costs 76 dollars...", "Question": "How much do you have to pay...",
 "Equation": "( 76.0 - 25.0 )", "Answer": 51.0, "Type": "Subtraction"}``.
-Task = Body + " " + Question; gold = the answer as an integer when integral. Metric: numeric match. Lumos-I cap: 2.
+Task = Body + " " + Question; gold = the answer as an integer when integral. Metric: numeric match. Lumos-I cap: 8
+subgoals as for GSM8K (the same maths modules); the original's ``range(4)`` loop stopped after 2, cutting most
+plans short (a bug in the spec's list, fixed).
 
 Run: ``python -m eval.svamp.run_eval --data_dir ../shared/data --formulation lumos_onetime --max_num_examples 10``.
 """
@@ -36,4 +38,4 @@ def load_examples(path: Path) -> list[Example]:
 def svamp(data_dir: Path | None = None) -> Benchmark:
     path = find_data_file("svamp", data_dir, FILES)
     return Benchmark(name="svamp", domain="maths", examples=tuple(load_examples(path)),
-                     metrics={"acc": numeric_match}, primary="acc", max_subgoals=2, source=path)
+                     metrics={"acc": numeric_match}, primary="acc", max_subgoals=8, source=path)
