@@ -36,7 +36,8 @@ def grouped_bar_chart(rows: Sequence[Mapping[str, Any]], path: str | Path, *, ti
     ax.set_xticklabels(benches)
     ax.set_ylabel("score (%)")
     ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7, ncol=2)
+    if agents:
+        ax.legend(fontsize=7, ncol=2)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     path = Path(path)

@@ -32,7 +32,7 @@ from typing import Any
 from lumos.demo import DTYPES, TRAIN_OVERHEAD_S
 from lumos.metrics import paired_comparison
 from lumos.paths import DEFAULT_BASE_MODEL, REPO_ROOT, check_choice, checkpoint_name
-from lumos.stages import Command, Executor, Stage, StageError, file_sha256, rel, run_stages
+from lumos.stages import Command, Executor, Stage, StageError, file_sha256, finished_records, rel, run_stages
 from lumos.utils.io import git_commit, iter_jsonl, read_json, write_json
 
 logger = logging.getLogger("lumos.reproduce")  # also under python -m
@@ -280,16 +280,22 @@ PAPER_NOTE = ("Llama-2-7B numbers of the paper are not in the spec and are not c
               "see arXiv 2311.05657 (main results and the formulation comparison).")
 
 
-def run_study(cfg: StudyConfig, *, execute: Executor | None = None, force: bool = False,
-              jobs: int = 1) -> dict[str, Any]:
-    """Run (or resume) the study, then write summary.json, table.md and plot.png under the run folder."""
+def run_study(cfg: StudyConfig, *, execute: Executor | None = None, force: bool = False, jobs: int = 1,
+              report_only: bool = False) -> dict[str, Any]:
+    """Run (or resume) the study, then write summary.json, table.md and plot.png under the run folder.
+
+    ``report_only``: run nothing; write them from the stages finished so far (``missing_stages`` lists the rest).
+    """
     from lumos.plots import grouped_bar_chart, markdown_table
 
     if not (cfg.base_model / "config.json").is_file():
         raise FileNotFoundError(f"base model {cfg.base_model} not found (run ./setup.sh, or pass --base_model DIR)")
     start = time.perf_counter()
     cfg.run_dir.mkdir(parents=True, exist_ok=True)
-    records = run_stages(build_study_stages(cfg), cfg.run_dir, execute=execute, force=force, jobs=jobs)
+    stages = build_study_stages(cfg)
+    records = (finished_records(stages, cfg.run_dir) if report_only
+               else run_stages(stages, cfg.run_dir, execute=execute, force=force, jobs=jobs))
+    missing = sorted({s.name for s in stages} - {r.name for r in records})
     rows = study_rows(cfg)
     headline = [r for r in rows if r["metric"] in ("acc", "em")]
     table = markdown_table(rows, paper={a: "see paper" for a in AGENT_NAMES.values()})
@@ -305,7 +311,7 @@ def run_study(cfg: StudyConfig, *, execute: Executor | None = None, force: bool 
                "total_wall_s_all_stages": round(sum(r.wall_s for r in records), 2),
                "total_wall_s_this_invocation": round(time.perf_counter() - start, 2),
                "expected_idle_s": round(sum(r.expected_s for r in records), 1), "plot": str(plot),
-               "comparisons": comparisons, "paper": PAPER_NOTE, "machine": {"cpus": os.cpu_count(), "platform": platform.platform()}}
+               "comparisons": comparisons, "missing_stages": missing, "paper": PAPER_NOTE, "machine": {"cpus": os.cpu_count(), "platform": platform.platform()}}
     write_json(cfg.run_dir / "summary.json", summary)
     sys.stdout.write("\n" + table + "\n" + PAPER_NOTE + "\n\n" + comparisons_table(comparisons) + f"\n\nsummary: {cfg.run_dir / 'summary.json'}\nplot:    {plot}\n")
     return summary
@@ -335,6 +341,8 @@ def build_study_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=1, help="stages run side by side, each with cpus/jobs threads "
                    "(output then goes to the stage logs only; docs/reproduction.md has the measured gain)")
     p.add_argument("--force", action="store_true")
+    p.add_argument("--report_only", action="store_true", help="run nothing: write table.md, plot.png and summary.json "
+                   "from the stages finished so far")
     return p
 
 
@@ -348,7 +356,7 @@ def study_main(argv: Sequence[str]) -> int:
                       floor=not args.no_floor, n_gsm=args.n_gsm, n_svamp=args.n_svamp, n_hotpotqa=args.n_hotpotqa,
                       dtype=args.dtype, eval_batch_size=args.eval_batch_size)
     try:
-        run_study(cfg, force=args.force, jobs=args.jobs)
+        run_study(cfg, force=args.force, jobs=args.jobs, report_only=args.report_only)
     except StageError as err:
         logger.error("%s", err)
         return 1

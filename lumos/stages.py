@@ -247,6 +247,19 @@ def _run_one(stage: Stage, head: str, run_dir: Path, execute: Executor, force: b
                        tuple(c.shell() for c in stage.commands), commit)
 
 
+def finished_records(stages: Sequence[Stage], run_dir: Path) -> list[StageRecord]:
+    """Records of the stages that are finished with their current settings (nothing is run)."""
+    out = []
+    for stage in stages:
+        marker = _read_marker(_marker_path(run_dir, stage.name))
+        if _reusable(stage, marker):
+            assert marker is not None
+            out.append(StageRecord(stage.name, "reused", stage.fingerprint, stage.expected_s, float(marker["wall_s"]),
+                                   float(marker.get("cpu_s", 0.0)), tuple(c.shell() for c in stage.commands),
+                                   marker.get("git_commit")))
+    return out
+
+
 def run_stages(stages: Sequence[Stage], run_dir: Path, *, execute: Executor | None = None, force: bool = False,
                jobs: int = 1) -> list[StageRecord]:
     """Run each stage unless a finished run with the same fingerprint and all outputs is on disk.

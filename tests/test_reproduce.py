@@ -103,3 +103,17 @@ def test_paired_comparison_counts_discordant_pairs_and_tests_them_exactly():
     assert paired_comparison(a, a).p_value == 1.0
     with pytest.raises(ValueError, match="share no"):
         paired_comparison(a, {"y": 1.0})
+
+
+def test_report_only_runs_nothing_and_reports_what_is_finished(study):
+    nothing = FakeExecutor()
+    empty = reproduce.run_study(study, execute=nothing, report_only=True)
+    assert nothing.calls == [] and empty["rows"] == [] and len(empty["missing_stages"]) == 38
+    partial = reproduce.StudyConfig(**{**study.__dict__, "benchmarks": ("gsm",), "floor": False})
+    reproduce.run_study(partial, execute=FakeExecutor())
+    summary = reproduce.run_study(study, execute=nothing, report_only=True)
+    assert nothing.calls == []
+    assert {r["benchmark"] for r in summary["rows"]} == {"gsm"} and len(summary["rows"]) == 4
+    assert "eval-svamp-lumos_iterative" in summary["missing_stages"] and "train-maths_cot" not in summary["missing_stages"]
+    assert "| Lumos-I | gsm acc" not in (study.run_dir / "table.md").read_text()  # agents are rows
+    assert "Lumos-I vs Lumos-O" in (study.run_dir / "table.md").read_text()
