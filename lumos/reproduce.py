@@ -87,6 +87,7 @@ class StudyConfig:
     n_gsm: int = 300
     n_svamp: int = 300
     n_hotpotqa: int = 500
+    n_floor: int | None = None  # questions per benchmark for the untrained floor (default: the same as the agents)
     dtype: str = "bfloat16"
     eval_batch_size: int = 8
     python: str = sys.executable
@@ -97,14 +98,16 @@ class StudyConfig:
         for b in self.benchmarks:
             check_choice(b, tuple(STUDY_BENCHMARKS), "benchmark")
         check_choice(self.dtype, DTYPES, "dtype")
-        if self.steps < 1 or min(self.n_gsm, self.n_svamp, self.n_hotpotqa) < 1:
+        if self.steps < 1 or min(self.n_gsm, self.n_svamp, self.n_hotpotqa, self.n_floor or 1) < 1:
             raise ValueError("steps and every n_<benchmark> must be >= 1")
 
     @property
     def run_dir(self) -> Path:
         return self.out_dir / self.run
 
-    def n(self, bench: str) -> int:
+    def n(self, bench: str, floor: bool = False) -> int:
+        if floor and self.n_floor is not None:
+            return min(self.n_floor, self.n(bench))
         return {"gsm": self.n_gsm, "svamp": self.n_svamp, "hotpotqa": self.n_hotpotqa}[bench]
 
     @property
@@ -165,22 +168,23 @@ def study_eval_stage(cfg: StudyConfig, bench: str, formulation: str, trained: Se
     domain, test_rel = STUDY_BENCHMARKS[bench]
     tag = formulation if trained is not None else f"base_{formulation}"
     save = cfg.run_dir / "eval" / bench / tag
+    n = cfg.n(bench, floor=trained is None)
     models = cfg.run_dir / "models" if trained is not None else cfg.base_model
     argv = [cfg.python, "-m", f"eval.{bench}.run_eval", "--data_dir", str(cfg.data_dir / test_rel),
             "--model_name_or_path", rel(models), "--formulation", formulation, "--save_dir", rel(save),
-            "--max_num_examples", str(cfg.n(bench)), "--dtype", cfg.dtype,
+            "--max_num_examples", str(n), "--dtype", cfg.dtype,
             "--max_new_tokens", str(STUDY_MAX_NEW_TOKENS[formulation]), "--eval_batch_size", str(cfg.eval_batch_size),
             "--seed", str(cfg.seed)]
     if bench == "hotpotqa" and formulation.startswith("lumos_"):
         argv += ["--knowledge", "local", "--corpus", str(cfg.data_dir / HOTPOTQA_CORPUS), "--qa_model",
                  rel(cfg.base_model)]
     agent = AGENT_NAMES[formulation] if trained is not None else f"base, {formulation} prompts"
-    return Stage(name=f"eval-{bench}-{tag}", description=f"{agent} on {cfg.n(bench)} {bench} questions",
+    return Stage(name=f"eval-{bench}-{tag}", description=f"{agent} on {n} {bench} questions",
                  commands=(Command(tuple(argv)),),
                  config={"argv": argv[1:], "test_sha256": file_sha256(cfg.data_dir / test_rel),
                          "after": [s.fingerprint for s in trained] if trained is not None else rel(cfg.base_model)},
                  outputs=(save / "metrics.json", save / "predictions.jsonl"),
-                 expected_s=20.0 + cfg.n(bench) * (STUDY_EVAL_S if trained is not None else FLOOR_EVAL_S)[formulation][bench],
+                 expected_s=20.0 + n * (STUDY_EVAL_S if trained is not None else FLOOR_EVAL_S)[formulation][bench],
                  clean=(save,), after=tuple(s.name for s in trained or ()))
 
 
@@ -336,6 +340,8 @@ def build_study_parser() -> argparse.ArgumentParser:
     p.add_argument("--n_gsm", type=int, default=d.n_gsm)
     p.add_argument("--n_svamp", type=int, default=d.n_svamp)
     p.add_argument("--n_hotpotqa", type=int, default=d.n_hotpotqa)
+    p.add_argument("--n_floor", type=int, default=None, help="questions per benchmark for the untrained floor "
+                   "(default: the same numbers; paired comparisons use the questions both sides answered)")
     p.add_argument("--dtype", default=d.dtype, choices=DTYPES)
     p.add_argument("--eval_batch_size", type=int, default=d.eval_batch_size)
     p.add_argument("--jobs", type=int, default=1, help="stages run side by side, each with cpus/jobs threads "
@@ -353,7 +359,7 @@ def study_main(argv: Sequence[str]) -> int:
     cfg = StudyConfig(run=args.run, out_dir=args.out_dir.resolve(), data_dir=data.resolve(),
                       base_model=args.base_model.resolve(), steps=args.steps, learning_rate=args.learning_rate,
                       seed=args.seed, formulations=tuple(args.formulations), benchmarks=tuple(args.benchmarks),
-                      floor=not args.no_floor, n_gsm=args.n_gsm, n_svamp=args.n_svamp, n_hotpotqa=args.n_hotpotqa,
+                      floor=not args.no_floor, n_gsm=args.n_gsm, n_svamp=args.n_svamp, n_hotpotqa=args.n_hotpotqa, n_floor=args.n_floor,
                       dtype=args.dtype, eval_batch_size=args.eval_batch_size)
     try:
         run_study(cfg, force=args.force, jobs=args.jobs, report_only=args.report_only)

@@ -117,3 +117,12 @@ def test_report_only_runs_nothing_and_reports_what_is_finished(study):
     assert "eval-svamp-lumos_iterative" in summary["missing_stages"] and "train-maths_cot" not in summary["missing_stages"]
     assert "| Lumos-I | gsm acc" not in (study.run_dir / "table.md").read_text()  # agents are rows
     assert "Lumos-I vs Lumos-O" in (study.run_dir / "table.md").read_text()
+
+
+def test_a_smaller_floor_changes_only_the_floor_stages(study):
+    base = {s.name: s.fingerprint for s in reproduce.build_study_stages(study)}
+    small = reproduce.build_study_stages(reproduce.StudyConfig(**{**study.__dict__, "n_floor": 2}))
+    changed = {s.name for s in small if s.fingerprint != base[s.name]}
+    assert changed == {s.name for s in small if "-base_" in s.name} and len(changed) == 12
+    floor = next(s for s in small if s.name == "eval-gsm-base_cot")
+    assert arg(floor.commands[0].argv, "--max_num_examples") == "2"
