@@ -57,17 +57,18 @@ TOKENS_PER_UPDATE = {("maths", "lumos_iterative", "plan"): 2416, ("maths", "lumo
                      ("complex_qa", "lumos_iterative", "plan"): 1784, ("complex_qa", "lumos_iterative", "ground"): 4064,
                      ("complex_qa", "lumos_onetime", "plan"): 840, ("complex_qa", "lumos_onetime", "ground"): 3120,
                      ("complex_qa", "cot", "cot"): 650, ("complex_qa", "direct", "direct"): 184}
-LORA_TOKENS_PER_S = 170.0  # LoRA r=64 on SmolLM2-135M; the training process uses one core (demo, idle machine)
-# Idle wall seconds per evaluated example (measured on this machine, see docs/reproduction.md "Budget"): trained
-# agents, and the untrained base prompted in each format (the floor).
-STUDY_EVAL_S = {"lumos_iterative": {"gsm": 4.0, "svamp": 3.0, "hotpotqa": 7.0},
-                "lumos_onetime": {"gsm": 3.0, "svamp": 2.0, "hotpotqa": 5.0},
-                "cot": {"gsm": 2.0, "svamp": 1.5, "hotpotqa": 1.0},
-                "direct": {"gsm": 0.5, "svamp": 0.5, "hotpotqa": 0.5}}
-FLOOR_EVAL_S = {"lumos_iterative": {"gsm": 1.5, "svamp": 1.5, "hotpotqa": 4.0},
-                "lumos_onetime": {"gsm": 1.5, "svamp": 1.5, "hotpotqa": 3.0},
-                "cot": {"gsm": 2.0, "svamp": 1.5, "hotpotqa": 1.0},
-                "direct": {"gsm": 0.5, "svamp": 0.5, "hotpotqa": 0.5}}
+LORA_TOKENS_PER_S = 130.0  # LoRA r=64 on SmolLM2-135M, one core per training process (run `study`, docs/reproduction.md)
+# Wall seconds per evaluated example of one evaluation process with one thread (two run side by side under
+# --jobs 2), measured in run `study` (docs/reproduction.md, Budget): trained agents, and the untrained base
+# prompted in each format (the floor; Lumos prompts end at the first unparseable turn).
+STUDY_EVAL_S = {"lumos_iterative": {"gsm": 4.5, "svamp": 3.3, "hotpotqa": 30.0},
+                "lumos_onetime": {"gsm": 8.0, "svamp": 4.7, "hotpotqa": 11.0},
+                "cot": {"gsm": 3.4, "svamp": 2.0, "hotpotqa": 1.2},
+                "direct": {"gsm": 0.2, "svamp": 0.15, "hotpotqa": 0.12}}
+FLOOR_EVAL_S = {"lumos_iterative": {"gsm": 1.0, "svamp": 0.9, "hotpotqa": 1.4},
+                "lumos_onetime": {"gsm": 1.6, "svamp": 1.2, "hotpotqa": 2.5},
+                "cot": {"gsm": 2.9, "svamp": 2.1, "hotpotqa": 0.8},
+                "direct": {"gsm": 0.6, "svamp": 0.6, "hotpotqa": 0.5}}
 
 
 @dataclass(frozen=True)
@@ -246,9 +247,10 @@ def study_comparisons(cfg: StudyConfig) -> list[dict[str, Any]]:
     for bench in cfg.benchmarks:
         metric = HEADLINE[bench]
         for a, b in COMPARISONS:
-            pa, pb = (cfg.run_dir / "eval" / bench / t / "predictions.jsonl" for t in (a, b))
-            if not (pa.is_file() and pb.is_file()):
-                continue
+            da, db = (cfg.run_dir / "eval" / bench / t for t in (a, b))
+            if not ((da / "metrics.json").is_file() and (db / "metrics.json").is_file()):
+                continue  # an evaluation that has not finished
+            pa, pb = da / "predictions.jsonl", db / "predictions.jsonl"
             try:
                 c = paired_comparison(_scores(pa, metric), _scores(pb, metric))
             except ValueError:
@@ -301,10 +303,10 @@ def run_study(cfg: StudyConfig, *, execute: Executor | None = None, force: bool 
                else run_stages(stages, cfg.run_dir, execute=execute, force=force, jobs=jobs))
     missing = sorted({s.name for s in stages} - {r.name for r in records})
     rows = study_rows(cfg)
-    headline = [r for r in rows if r["metric"] in ("acc", "em")]
+    headline = [r for r in rows if r["metric"] in ("acc", "em", "f1")]
     table = markdown_table(rows, paper={a: "see paper" for a in AGENT_NAMES.values()})
     plot = grouped_bar_chart(headline, cfg.run_dir / "plot.png",
-                             title=f"SmolLM2-135M, {cfg.steps} LoRA updates per model (run {cfg.run})")
+                             title=f"SmolLM2-135M, {cfg.steps} LoRA updates per model (run {cfg.run}; n per cell in table.md)")
     comparisons = study_comparisons(cfg)
     (cfg.run_dir / "table.md").write_text(
         table + "\n\n" + PAPER_NOTE + "\n\nPaired comparisons (same questions):\n\n" + comparisons_table(comparisons)
