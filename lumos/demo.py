@@ -42,8 +42,8 @@ from typing import Any
 from lumos.agent.trajectory import Trajectory
 from lumos.paths import DEFAULT_BASE_MODEL, REPO_ROOT, check_choice, checkpoint_name
 from lumos.report import format_trajectory, trajectory_html_fragment
-from lumos.stages import Command, Executor, Stage, StageError, StageRecord, file_sha256, rel, run_stages
-from lumos.utils.io import git_commit, iter_jsonl, read_json, write_json
+from lumos.stages import Command, Executor, Stage, StageError, StageRecord, rel, run_stages
+from lumos.utils.io import file_sha256, git_commit, iter_jsonl, read_json, write_json
 
 logger = logging.getLogger("lumos.demo")  # also under python -m
 

@@ -32,8 +32,8 @@ from typing import Any
 from lumos.demo import DTYPES, TRAIN_OVERHEAD_S
 from lumos.metrics import paired_comparison
 from lumos.paths import DEFAULT_BASE_MODEL, REPO_ROOT, check_choice, checkpoint_name
-from lumos.stages import Command, Executor, Stage, StageError, file_sha256, finished_records, rel, run_stages
-from lumos.utils.io import git_commit, iter_jsonl, read_json, write_json
+from lumos.stages import Command, Executor, Stage, StageError, finished_records, rel, run_stages
+from lumos.utils.io import file_sha256, git_commit, iter_jsonl, read_json, write_json
 
 logger = logging.getLogger("lumos.reproduce")  # also under python -m
 

@@ -14,7 +14,6 @@ class (``LiveNetwork``) so tests can replace it. Exercise: ``pytest tests/conver
 from __future__ import annotations
 
 import argparse
-import hashlib
 import io
 import json
 import logging
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from lumos.paths import REPO_ROOT
+from lumos.utils.io import file_sha256
 
 logger = logging.getLogger(__name__)
 
@@ -136,14 +136,6 @@ class LiveNetwork:
         return sorted(p for p in root.rglob("*") if p.is_file() and ".cache" not in p.parts)
 
 
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def select_targets(only: Sequence[str] | None) -> list[Target]:
     """Targets named in ``only`` (target names or groups); all when empty.
 
@@ -195,7 +187,7 @@ def _present(target: Target, dest: Path, verify: bool) -> bool:
         return dest.is_dir() and any(dest.glob("*train_*.json"))
     if not dest.is_file():
         return False
-    return not verify or target.sha256 is None or sha256_of(dest) == target.sha256
+    return not verify or target.sha256 is None or file_sha256(dest) == target.sha256
 
 
 def fetch(target: Target, net: Network, root: Path, *, force: bool = False, verify: bool = True) -> str:
@@ -235,7 +227,7 @@ def fetch(target: Target, net: Network, root: Path, *, force: bool = False, veri
             raise
         except (OSError, RuntimeError, ValueError, ImportError) as e:  # URLError, HTTPError, hub/gdown errors, ...
             raise DownloadError(f"could not download {_describe(target)}: {type(e).__name__}: {e}") from e
-        if verify and target.sha256 is not None and (got := sha256_of(part)) != target.sha256:
+        if verify and target.sha256 is not None and (got := file_sha256(part)) != target.sha256:
             raise DownloadError(f"{_describe(target)}: sha256 {got} differs from the expected {target.sha256} "
                                 "(the upstream file changed? rerun with --no_verify to accept it)")
         part.replace(dest)

@@ -30,7 +30,6 @@ Exercise: ``pytest tests/tools/test_knowledge.py``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -47,7 +46,7 @@ from typing import Any, Literal
 
 from lumos.tools.base import ToolCall, ToolError
 from lumos.tools.mathtext import substitute
-from lumos.utils.io import DataFormatError, iter_jsonl, read_json
+from lumos.utils.io import DataFormatError, file_sha256, iter_jsonl, read_json
 
 logger = logging.getLogger(__name__)
 
@@ -160,14 +159,6 @@ def load_corpus(path: str | Path) -> list[Page]:
     if not pages:
         raise DataFormatError(f"{path}: no paragraphs found")
     return [Page(t, tuple(ps)) for t, ps in pages.items()]
-
-
-def file_sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _norm_title(text: str) -> str:

@@ -7,6 +7,7 @@ skip_invalid_tail=True)`` tolerates a half-written last line).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -118,3 +119,9 @@ def git_commit() -> str | None:
     except (OSError, subprocess.TimeoutExpired):
         return None
     return out.stdout.strip() or None
+
+
+def file_sha256(path: str | Path) -> str:
+    """The sha256 hex digest of a file's bytes."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
