@@ -122,6 +122,9 @@ def git_commit() -> str | None:
 
 
 def file_sha256(path: str | Path) -> str:
-    """The sha256 hex digest of a file's bytes."""
+    """The sha256 hex digest of a file's bytes (read in 1 MiB chunks; ``hashlib.file_digest`` needs Python 3.11)."""
+    h = hashlib.sha256()
     with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
