@@ -30,8 +30,6 @@ import base64
 import html
 import json
 import logging
-import os
-import platform
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -42,7 +40,7 @@ from typing import Any
 from lumos.agent.trajectory import Trajectory
 from lumos.paths import DEFAULT_BASE_MODEL, REPO_ROOT, check_choice, checkpoint_name
 from lumos.report import format_trajectory, trajectory_html_fragment
-from lumos.stages import Command, Executor, Stage, StageError, StageRecord, rel, run_stages
+from lumos.stages import Command, Executor, Stage, StageError, StageRecord, rel, run_stages, timing_summary
 from lumos.utils.io import file_sha256, git_commit, iter_jsonl, read_json, write_json
 
 logger = logging.getLogger("lumos.demo")  # also under python -m
@@ -282,12 +280,7 @@ def assemble_metrics(cfg: DemoConfig, records: Sequence[StageRecord], results: S
         "formulation": "lumos_iterative",
         "git_commit": git_commit(),
         "seed": cfg.seed,
-        "stages": [asdict(r) for r in records],
-        "wall_s": {r.name: r.wall_s for r in records},
-        "cpu_s": {r.name: r.cpu_s for r in records},
-        "total_wall_s_this_invocation": round(total_wall_s, 2),
-        "total_wall_s_all_stages": round(sum(r.wall_s for r in records), 2),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        **timing_summary(records, total_wall_s),
     }
 
 

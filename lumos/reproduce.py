@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import platform
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -32,7 +31,7 @@ from typing import Any
 from lumos.demo import DTYPES, TRAIN_OVERHEAD_S
 from lumos.metrics import paired_comparison
 from lumos.paths import DEFAULT_BASE_MODEL, REPO_ROOT, check_choice, checkpoint_name
-from lumos.stages import Command, Executor, Stage, StageError, finished_records, rel, run_stages
+from lumos.stages import Command, Executor, Stage, StageError, finished_records, rel, run_stages, timing_summary
 from lumos.utils.io import file_sha256, git_commit, iter_jsonl, read_json, write_json
 
 logger = logging.getLogger("lumos.reproduce")  # also under python -m
@@ -164,6 +163,13 @@ def study_train_stage(cfg: StudyConfig, domain: str, formulation: str, module: s
                  after=(data.name,))
 
 
+def _tag_name(tag: str) -> str:
+    """The table name of an evaluation folder: ``cot`` -> ``CoT-trained``, ``base_cot`` -> ``base, CoT prompts``."""
+    if tag.startswith("base_"):
+        return f"base, {AGENT_NAMES[tag.removeprefix('base_')].removesuffix('-trained')} prompts"
+    return AGENT_NAMES[tag]
+
+
 def study_eval_stage(cfg: StudyConfig, bench: str, formulation: str, trained: Sequence[Stage] | None) -> Stage:
     """``trained`` None: the untrained base model stands in for every module (the floor)."""
     domain, test_rel = STUDY_BENCHMARKS[bench]
@@ -179,8 +185,7 @@ def study_eval_stage(cfg: StudyConfig, bench: str, formulation: str, trained: Se
     if bench == "hotpotqa" and formulation.startswith("lumos_"):
         argv += ["--knowledge", "local", "--corpus", str(cfg.data_dir / HOTPOTQA_CORPUS), "--qa_model",
                  rel(cfg.base_model)]
-    agent = AGENT_NAMES[formulation] if trained is not None else f"base, {formulation} prompts"
-    return Stage(name=f"eval-{bench}-{tag}", description=f"{agent} on {n} {bench} questions",
+    return Stage(name=f"eval-{bench}-{tag}", description=f"{_tag_name(tag)} on {n} {bench} questions",
                  commands=(Command(tuple(argv)),),
                  config={"argv": argv[1:], "test_sha256": file_sha256(cfg.data_dir / test_rel),
                          "after": [s.fingerprint for s in trained] if trained is not None else rel(cfg.base_model)},
@@ -213,7 +218,7 @@ def study_rows(cfg: StudyConfig) -> list[dict[str, Any]]:
                 if not path.is_file():
                     continue
                 m = read_json(path)
-                agent = AGENT_NAMES[f] if trained else f"base, {AGENT_NAMES[f].removesuffix('-trained')} prompts"
+                agent = _tag_name(tag)
                 for metric, value in m.get("metrics", {}).items():
                     rows.append({"agent": agent, "formulation": f, "trained": trained, "benchmark": b,
                                  "metric": metric, "value": value, "n": m.get("n"),
@@ -229,12 +234,6 @@ COMPARISONS: tuple[tuple[str, str], ...] = (
     ("lumos_iterative", "base_lumos_iterative"), ("lumos_onetime", "base_lumos_onetime"), ("cot", "base_cot"),
     ("direct", "base_direct"))
 HEADLINE = {"gsm": "acc", "svamp": "acc", "hotpotqa": "em"}
-
-
-def _tag_name(tag: str) -> str:
-    if tag.startswith("base_"):
-        return f"base, {AGENT_NAMES[tag.removeprefix('base_')].removesuffix('-trained')} prompts"
-    return AGENT_NAMES[tag]
 
 
 def _scores(path: Path, metric: str) -> dict[str, float]:
@@ -311,13 +310,10 @@ def run_study(cfg: StudyConfig, *, execute: Executor | None = None, force: bool 
     (cfg.run_dir / "table.md").write_text(
         table + "\n\n" + PAPER_NOTE + "\n\nPaired comparisons (same questions):\n\n" + comparisons_table(comparisons)
         + "\n\nHow the examples ended:\n\n" + status_table(rows) + "\n", encoding="utf-8")
-    summary = {"run": cfg.run, "rows": rows, "config": cfg.to_dict(), "jobs": jobs, "git_commit": git_commit(), "seed": cfg.seed,
-               "stages": [asdict(r) for r in records], "wall_s": {r.name: r.wall_s for r in records},
-               "cpu_s": {r.name: r.cpu_s for r in records},
-               "total_wall_s_all_stages": round(sum(r.wall_s for r in records), 2),
-               "total_wall_s_this_invocation": round(time.perf_counter() - start, 2),
+    summary = {"run": cfg.run, "rows": rows, "config": cfg.to_dict(), "jobs": jobs, "git_commit": git_commit(),
+               "seed": cfg.seed, **timing_summary(records, time.perf_counter() - start),
                "expected_idle_s": round(sum(r.expected_s for r in records), 1), "plot": str(plot),
-               "comparisons": comparisons, "missing_stages": missing, "paper": PAPER_NOTE, "machine": {"cpus": os.cpu_count(), "platform": platform.platform()}}
+               "comparisons": comparisons, "missing_stages": missing, "paper": PAPER_NOTE}
     write_json(cfg.run_dir / "summary.json", summary)
     sys.stdout.write("\n" + table + "\n" + PAPER_NOTE + "\n\n" + comparisons_table(comparisons) + f"\n\nsummary: {cfg.run_dir / 'summary.json'}\nplot:    {plot}\n")
     return summary

@@ -25,6 +25,7 @@ import hashlib
 import json
 import logging
 import os
+import platform
 import resource
 import shutil
 import subprocess
@@ -32,7 +33,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -185,6 +186,22 @@ def _reusable(stage: Stage, marker: Mapping[str, Any] | None) -> bool:
             and all(p.exists() for p in stage.outputs))
 
 
+def _reused_record(stage: Stage, marker: Mapping[str, Any]) -> StageRecord:
+    """The record of a finished stage, with the times and commit of the run that made its outputs."""
+    return StageRecord(stage.name, "reused", stage.fingerprint, stage.expected_s, float(marker["wall_s"]),
+                       float(marker.get("cpu_s", 0.0)), tuple(c.shell() for c in stage.commands),
+                       marker.get("git_commit"))
+
+
+def timing_summary(records: Sequence[StageRecord], total_wall_s: float) -> dict[str, Any]:
+    """The stage part of a run's summary: every record, wall and CPU seconds per stage, totals, the machine."""
+    return {"stages": [asdict(r) for r in records], "wall_s": {r.name: r.wall_s for r in records},
+            "cpu_s": {r.name: r.cpu_s for r in records},
+            "total_wall_s_this_invocation": round(total_wall_s, 2),
+            "total_wall_s_all_stages": round(sum(r.wall_s for r in records), 2),
+            "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()}}
+
+
 def _check_graph(stages: Sequence[Stage]) -> None:
     seen: set[str] = set()
     for stage in stages:
@@ -204,9 +221,7 @@ def _run_one(stage: Stage, head: str, run_dir: Path, execute: Executor, force: b
     if not force and _reusable(stage, marker):
         assert marker is not None
         logger.info("%s -- reused (finished earlier in %s; fingerprint %s)", head, duration(marker["wall_s"]), fp)
-        return StageRecord(stage.name, "reused", fp, stage.expected_s, float(marker["wall_s"]),
-                           float(marker.get("cpu_s", 0.0)), tuple(c.shell() for c in stage.commands),
-                           marker.get("git_commit"))
+        return _reused_record(stage, marker)
     if force or (marker is not None and marker.get("fingerprint") != fp):
         why = "--force" if force else f"settings changed (fingerprint {marker.get('fingerprint') if marker else None} -> {fp})"
         for path in stage.clean:
@@ -241,15 +256,8 @@ def _run_one(stage: Stage, head: str, run_dir: Path, execute: Executor, force: b
 
 def finished_records(stages: Sequence[Stage], run_dir: Path) -> list[StageRecord]:
     """Records of the stages that are finished with their current settings (nothing is run)."""
-    out = []
-    for stage in stages:
-        marker = _read_marker(_marker_path(run_dir, stage.name))
-        if _reusable(stage, marker):
-            assert marker is not None
-            out.append(StageRecord(stage.name, "reused", stage.fingerprint, stage.expected_s, float(marker["wall_s"]),
-                                   float(marker.get("cpu_s", 0.0)), tuple(c.shell() for c in stage.commands),
-                                   marker.get("git_commit")))
-    return out
+    markers = {s.name: _read_marker(_marker_path(run_dir, s.name)) for s in stages}
+    return [_reused_record(s, markers[s.name]) for s in stages if _reusable(s, markers[s.name])]
 
 
 def run_stages(stages: Sequence[Stage], run_dir: Path, *, execute: Executor | None = None, force: bool = False,
