@@ -1,13 +1,21 @@
-"""The generic evaluation: one benchmark, one formulation, every example, resumable.
+"""The generic evaluation: one benchmark, one formulation, every example, resumable and shardable.
 
-Writes ``<save_dir>/predictions.jsonl`` — one line per example as soon as it finishes::
+Writes ``<save_dir>/predictions.jsonl`` (``predictions.<k>-of-<N>.jsonl`` for shard k of N) — one
+line per example as soon as its episode finishes::
 
     {"id": "0", "question": "Janet's ducks...", "answer": "18", "prediction": "18", "status": "done",
      "error": null, "scores": {"acc": 1.0}, "trajectory": {"task": ..., "steps": [...], ...}}
 
-and ``<save_dir>/metrics.json`` (``n``, the mean of every metric over ALL selected examples with
-failures counted wrong, status counts, the resolved config, git commit, backend, seed, data file).
-Rerunning the same command skips the examples already in predictions.jsonl (no duplicates).
+``config.json`` (what decides the results; a resumed run must match it) and ``metrics.json``: ``n``,
+every metric over ALL selected examples (failures and missing examples count 0) with a 95 %
+interval, status counts, the config, what actually ran (models, backend, tools, resources), git
+commit, seed, data file. Rerunning the same command skips the examples already written.
+
+Sharding: ``--num_shards N --shard_index k`` runs the k-th contiguous slice of the selected examples
+(after ``--max_num_examples``). Under ``accelerate launch --num_processes N`` (or ``torchrun``) each
+process takes its rank's shard by itself and rank 0 waits for the others, merges every shard into
+``predictions.jsonl`` (in example order) and writes ``metrics.json``; shards started by hand merge
+when the last one finishes.
 
 Run: ``python -m eval.gsm.run_eval --data_dir ../shared/data --model_name_or_path models/smollm2-135m-instruct
 --formulation lumos_onetime --max_num_examples 3`` (``eval/<bench>/run_eval.py`` calls ``main``).
@@ -15,63 +23,47 @@ Run: ``python -m eval.gsm.run_eval --data_dir ../shared/data --model_name_or_pat
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import random
+import threading
 import time
-from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
-from lumos.agent.loop import AgentConfig, Executor, run_agent
-from lumos.agent.trajectory import Trajectory
-from lumos.benchmarks import Benchmark, Example, benchmark_names, get_benchmark
-from lumos.formats.chat import PROMPT_STYLES
-from lumos.inference import BACKENDS, load_backend, load_module_backends
+from lumos.agent.episode import Episode
+from lumos.agent.loop import AgentConfig, Executor, run_episodes
+from lumos.benchmarks import Benchmark, Example, load_benchmark
+from lumos.config import EvalConfig, benchmark_options, launcher_rank, parse_eval_args
 from lumos.inference.base import Backend
 from lumos.metrics import llm_judge
-from lumos.paths import FORMULATIONS, REPO_ROOT, checkpoint_name
-from lumos.tools.base import Tool
-from lumos.utils.io import append_jsonl, git_commit, iter_jsonl, read_json, write_json
+from lumos.paths import REPO_ROOT
+from lumos.runtime import RunContext, backend_description, load_modules, module_paths
+from lumos.scoring import (
+    CONFIG,
+    METRICS,
+    PREDICTIONS,
+    prediction_files,
+    read_records,
+    select_shard,
+    shard_file,
+    summarize,
+)
+from lumos.utils.io import append_jsonl, git_commit, read_json, write_json, write_jsonl
 
 logger = logging.getLogger(__name__)
-PREDICTIONS = "predictions.jsonl"
-METRICS = "metrics.json"
+
+# config fields that do not change what an example's record contains (a resumed run may change them)
+_NOT_DECISIVE = frozenset({"max_num_examples", "save_dir", "eval_batch_size", "num_shards", "shard_index",
+                           "concurrency", "cache", "judge_model", "data_dir", "model_name_or_path", "plan_model",
+                           "ground_model", "base_url", "api_key_env"})
 
 
-def build_parser(benchmark: str | None = None) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=f"Evaluate a Lumos agent on {benchmark or 'a benchmark'}.")
-    if benchmark is None:
-        p.add_argument("--benchmark", required=True, choices=benchmark_names())
-    p.add_argument("--data_dir", help="data/eval/<bench>/, the shared data root, or a file (default $LUMOS_DATA_DIR)")
-    p.add_argument("--max_num_examples", type=int, default=None, help="evaluate the first N examples")
-    p.add_argument("--save_dir", help="output folder (default results/<bench>/<formulation>)")
-    p.add_argument("--model_name_or_path", help="a root holding lumos_<domain>_<module>_<formulation> folders, or one "
-                   "model folder standing in for every module")
-    p.add_argument("--plan_model", help="planning module (overrides the root); cot/direct: the model")
-    p.add_argument("--ground_model", help="grounding module (overrides the root)")
-    p.add_argument("--eval_batch_size", type=int, default=8)
-    p.add_argument("--formulation", default="lumos_iterative", choices=FORMULATIONS)
-    p.add_argument("--backend", default="hf", choices=BACKENDS)
-    p.add_argument("--openai_base_url", help="OpenAI-compatible endpoint for --backend openai and OpenAI-hosted tools")
-    p.add_argument("--dtype", default="float32", choices=("float32", "bfloat16"))
-    p.add_argument("--max_new_tokens", type=int, default=512)
-    p.add_argument("--prompt_style", default="original", choices=PROMPT_STYLES)
-    p.add_argument("--knowledge", default="local", choices=("local", "wikipedia"), help="KnowledgeQuery source")
-    p.add_argument("--corpus", help="paragraph corpus for --knowledge local (e.g. hotpotqa/ircot_dev_subsampled.jsonl)")
-    p.add_argument("--retriever", default="dense", choices=("dense", "bm25"), help="ParagraphRetrieve ranker")
-    p.add_argument("--math_backend", default="sympy", choices=("sympy", "wolframalpha"),
-                   help="maths tools: sympy (offline) or the WolframAlpha API (key in $WOLFRAM_API_KEY)")
-    p.add_argument("--qa_model", help="LLM for the QA tool: a local model folder or an OpenAI-compatible model name")
-    p.add_argument("--judge_model", help="optional LLM judge (off by default); a folder or a model name")
-    p.add_argument("--tool_cache", default="auto", help="sqlite cache of tool calls: a file, 'auto' "
-                   "(<save_dir>/tool_cache.sqlite) or 'none'")
-    p.add_argument("--seed", type=int, default=42)
-    return p
+class RunConfigMismatch(ValueError):
+    """A resumed run whose settings differ from the ones its save_dir was started with."""
 
 
 def seed_everything(seed: int) -> None:
@@ -91,162 +83,189 @@ def seed_everything(seed: int) -> None:
         pass
 
 
-def resolve_module(root: str | None, explicit: str | None, name: str, backend: str) -> str:
-    """The model for one module: ``explicit``, else ``root/name``, else ``root`` itself if it is a model folder.
+def default_save_dir(config: EvalConfig) -> Path:
+    return Path(config.save_dir) if config.save_dir else REPO_ROOT / "results" / str(config.benchmark) / config.formulation
 
-    With ``--backend openai`` the result is a served model name (``explicit`` or ``name``).
+
+def _options_dict(options: Any) -> dict[str, Any] | None:
+    import dataclasses
+
+    return dataclasses.asdict(options) if options is not None and dataclasses.is_dataclass(options) else None
+
+
+def run_config(config: EvalConfig, options: Any, source: Path, models: dict[str, str | None]) -> dict[str, Any]:
+    """What decides the results of this run (stored in config.json)."""
+    decisive = {k: v for k, v in config.to_dict().items() if k not in _NOT_DECISIVE}
+    return {**decisive, "options": _options_dict(options), "data_file": str(source), "models": models}
+
+
+def check_run_config(save_dir: Path, current: dict[str, Any], max_num_examples: int | None) -> None:
+    """Check that a resumed run matches config.json, then (re)write it with the current selection size.
+
+    Raises:
+        RunConfigMismatch: naming every differing field.
     """
-    if explicit:
-        return explicit
-    if backend == "openai":
-        return name
-    if root is None:
-        raise ValueError(f"give --model_name_or_path (a root holding {name}/) or --plan_model/--ground_model")
-    base = Path(root)
-    if (base / name).is_dir():
-        return str(base / name)
-    if (base / "config.json").is_file() or (base / "adapter_config.json").is_file():
-        logger.warning("%s has no %s/; the model %s stands in for this module", base, name, base)
-        return str(base)
-    raise FileNotFoundError(f"no model for {name}: {base / name} does not exist and {base} is not a model folder")
+    path = save_dir / CONFIG
+    if path.is_file():
+        stored = {k: v for k, v in read_json(path).items() if k != "max_num_examples"}
+        keys = sorted(set(stored) | set(current))
+        diff = {k: (stored.get(k), current.get(k)) for k in keys if stored.get(k) != current.get(k)}
+        if diff:
+            shown = "; ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in diff.items())
+            raise RunConfigMismatch(f"{save_dir} holds a run with other settings ({shown}); use another --save_dir")
+    write_json(path, {**current, "max_num_examples": max_num_examples})
 
 
-def _done_ids(path: Path) -> set[str]:
-    """Ids already in predictions.jsonl; a half-written last line (killed run) is cut off first."""
-    if not path.is_file():
-        return set()
-    data = path.read_bytes()
-    if data and not data.endswith(b"\n"):
-        keep = data[: data.rfind(b"\n") + 1]
-        logger.warning("%s: dropping a half-written last line (%d bytes)", path, len(data) - len(keep))
-        path.write_bytes(keep)
-    return {str(rec["id"]) for _, rec in iter_jsonl(path)}
+def _record(ex: Example, ep: Episode, scores: dict[str, float]) -> dict[str, Any]:
+    traj = ep.trajectory
+    return {"id": ex.id, "question": ex.question, "answer": ex.answer, "prediction": traj.prediction,
+            "status": traj.status, "error": traj.error, "scores": scores, "trajectory": traj.to_dict()}
 
 
-def chat_backend(spec: str, args: argparse.Namespace, loaded: Mapping[str, Backend]) -> Backend:
-    """A backend for an LLM tool or judge: a loaded module if it is the same model, a local folder, or a name."""
-    if Path(spec).exists():
-        for path, backend in loaded.items():
-            if Path(path).exists() and Path(path).resolve() == Path(spec).resolve():
-                return backend
-        kind = "hf" if args.backend == "openai" else args.backend
-        return load_backend(kind, spec, batch_size=args.eval_batch_size, dtype=args.dtype, seed=args.seed)
-    return load_backend("openai", spec, base_url=args.openai_base_url)
+def _run_todo(config: EvalConfig, options: Any, bench: Benchmark, todo: list[Example], out_path: Path,
+              plan_path: str, ground_path: str | None, save_dir: Path, *, planner: Backend | None,
+              grounder: Backend | None, qa: Backend | None, judge: Backend | None,
+              execute: Executor | None) -> dict[str, Any]:
+    """Run the episodes of ``todo``, appending one record each to ``out_path``; returns what ran."""
+    if planner is None:
+        planner, grounder = load_modules(config, plan_path, ground_path)
+    loaded = {plan_path: planner, **({ground_path: grounder} if ground_path and grounder is not None else {})}
+    ctx = RunContext(config, bench, options=options, planner=planner, grounder=grounder, qa=qa, save_dir=save_dir,
+                     loaded=loaded)
+    if judge is None and config.judge_model:
+        judge = ctx.llm(config.judge_model)
+    agent = AgentConfig(formulation=config.formulation, prompt_style=config.prompt_style,
+                        max_new_tokens=config.max_new_tokens, batch_size=config.eval_batch_size,
+                        concurrency=config.concurrency if getattr(planner, "concurrent", False) else 0)
+    bar = tqdm(total=len(todo), desc=f"{bench.name} {config.formulation}", unit="ex")
+    lock = threading.Lock()
 
-
-def make_toolbox(domain: str, args: argparse.Namespace, qa: Backend | None,
-                 options: Mapping[str, Any] | None = None) -> tuple[dict[str, Tool], Executor, dict[str, Any]]:
-    """The domain's tools (``lumos.tools``) configured from the command line, the executor, and the tool config."""
-    from lumos.tools.executor import ToolConfig, build_toolbox, execute_actions
-
-    if domain == "complex_qa" and qa is None:
-        logger.warning("no --qa_model: the QA and Calculator tools have no LLM and will fail")
-    cache = getattr(args, "tool_cache", None)
-    config = ToolConfig(knowledge=args.knowledge, corpus=args.corpus, qa_backend=qa,
-                        retriever=getattr(args, "retriever", "dense"),
-                        math_backend=getattr(args, "math_backend", "sympy"),
-                        cache_path=None if cache in (None, "none") else Path(cache), **dict(options or {}))
-    return build_toolbox(domain, config), execute_actions, config.to_dict()
-
-
-def score(bench: Benchmark, example: Example, traj: Trajectory) -> dict[str, float]:
-    return {name: float(fn(traj.prediction, example.answer)) for name, fn in bench.metrics.items()}
-
-
-def summarize(bench: Benchmark, examples: Sequence[Example], records: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
-    """Means over ALL ``examples``: a missing or failed example scores 0."""
-    n = len(examples)
-    names = list(bench.metrics) + (["llm_acc"] if any("llm_acc" in r.get("scores", {}) for r in records.values()) else [])
-    totals = {m: sum(records.get(e.id, {}).get("scores", {}).get(m, 0.0) for e in examples) for m in names}
-    statuses = Counter(records[e.id]["status"] if e.id in records else "missing" for e in examples)
-    return {"n": n, "metrics": {m: (totals[m] / n if n else 0.0) for m in names},
-            "correct": {m: totals[m] for m in names}, "status_counts": dict(statuses)}
-
-
-def evaluate(args: argparse.Namespace, benchmark: str, *, planner: Backend | None = None,
-             grounder: Backend | None = None, tools: Mapping[str, Tool] | None = None,
-             execute: Executor | None = None, judge: Backend | None = None,
-             qa: Backend | None = None) -> dict[str, Any]:
-    """Run (or resume) one evaluation and write predictions.jsonl and metrics.json; returns the metrics.
-
-    Backends (``planner``, ``grounder``, the QA tool's ``qa``, ``judge``), tools and the executor are
-    built from ``args`` unless given (tests pass scripted ones).
-    """
-    started = time.time()
-    seed_everything(args.seed)
-    bench = get_benchmark(benchmark, args.data_dir)
-    examples = list(bench.examples[: args.max_num_examples] if args.max_num_examples else bench.examples)
-    save_dir = Path(args.save_dir or REPO_ROOT / "results" / benchmark / args.formulation)
-    pred_path = save_dir / PREDICTIONS
-    done = _done_ids(pred_path)
-    todo = [e for e in examples if e.id not in done]
-    logger.info("%s: %d examples, %d already in %s, %d to run", benchmark, len(examples), len(examples) - len(todo),
-                pred_path, len(todo))
-    lumos = args.formulation.startswith("lumos_")
-    tool_config: dict[str, Any] | None = None
-    plan_name = checkpoint_name(bench.domain, "plan", args.formulation)
-    plan_path = resolve_module(args.model_name_or_path, args.plan_model, plan_name, args.backend)
-    ground_path = None
-    if lumos:
-        ground_name = checkpoint_name(bench.domain, "ground", args.formulation)
-        ground_path = resolve_module(args.model_name_or_path, args.ground_model, ground_name, args.backend)
-    if todo:
-        if planner is None:
-            planner, grounder = load_module_backends(
-                args.backend, plan_path, ground_path, prompt_style=args.prompt_style, batch_size=args.eval_batch_size,
-                dtype=args.dtype, seed=args.seed, base_url=args.openai_base_url)
-        loaded = {plan_path: planner, **({ground_path: grounder} if ground_path else {})}
-        if judge is None and args.judge_model:
-            judge = chat_backend(args.judge_model, args, loaded)
-        if lumos and tools is None:
-            if qa is None and args.qa_model:
-                qa = chat_backend(args.qa_model, args, loaded)
-            if args.tool_cache == "auto":
-                args.tool_cache = str(save_dir / "tool_cache.sqlite")
-            tools, execute, tool_config = make_toolbox(bench.domain, args, qa, bench.tool_options)
-        config = AgentConfig(domain=bench.domain, formulation=args.formulation, max_subgoals=bench.max_subgoals,
-                             prompt_style=args.prompt_style, max_new_tokens=args.max_new_tokens,
-                             batch_size=args.eval_batch_size)
-        bar = tqdm(total=len(todo), desc=f"{benchmark} {args.formulation}", unit="ex")
-
-        def on_finish(i: int, traj: Trajectory) -> None:
-            ex = todo[i]
-            scores = score(bench, ex, traj)
-            if judge is not None:
-                scores["llm_acc"] = llm_judge(judge, [(ex.question, traj.prediction, ex.answer)])[0]
-            append_jsonl(pred_path, [{"id": ex.id, "question": ex.question, "answer": ex.answer,
-                                      "prediction": traj.prediction, "status": traj.status, "error": traj.error,
-                                      "scores": scores, "trajectory": traj.to_dict()}])
+    def on_finish(ep: Episode) -> None:
+        scores = ep.score()
+        if judge is not None:
+            scores["llm_acc"] = llm_judge(judge, [(ep.example.question, ep.trajectory.prediction, ep.example.answer)])[0]
+        with lock:
+            append_jsonl(out_path, [_record(ep.example, ep, scores)])
             bar.update(1)
 
-        run_agent([e.question for e in todo], planner=planner, grounder=grounder, tools=tools or {}, config=config,
-                  execute=execute, on_finish=on_finish)
+    episodes = (bench.make_episode(bench, ex, ctx) for ex in todo)
+    try:
+        run_episodes(episodes, planner=planner, grounder=grounder, config=agent, execute=execute, on_finish=on_finish)
+    finally:
         bar.close()
-    records: dict[str, dict[str, Any]] = {}
-    for _, rec in iter_jsonl(pred_path) if pred_path.is_file() else []:
-        records.setdefault(str(rec["id"]), rec)
-    result = summarize(bench, examples, records)
-    info = dict(bench.info)
-    if "train_overlap" in info:
-        info["selected_in_train"] = sum(bool(e.metadata.get("in_train")) for e in examples)
-    result.update({
-        "benchmark": benchmark, "formulation": args.formulation, "backend": args.backend, "seed": args.seed,
-        "git_commit": git_commit(), "data_file": str(bench.source), "models": {"plan": plan_path, "ground": ground_path},
-        "config": {k: v for k, v in vars(args).items()}, "tools": tool_config, "info": info, "elapsed_s": round(time.time() - started, 2),
-    })
-    if tool_config is None and (save_dir / METRICS).is_file():  # resumed with nothing to run: keep what ran
-        result["tools"] = read_json(save_dir / METRICS).get("tools")
-    write_json(save_dir / METRICS, result)
-    logger.info("%s %s: n=%d %s -> %s", benchmark, args.formulation, result["n"],
-                " ".join(f"{k}={v:.4f}" for k, v in result["metrics"].items()), save_dir)
+        ctx.close()
+    return {"backends": {"plan": backend_description(planner), "ground": backend_description(grounder),
+                         "qa": backend_description(ctx.qa) if config.lumos else None,
+                         "judge": backend_description(judge)},
+            "driver": "concurrent" if agent.concurrency else "batched",
+            **ctx.describe()}
+
+
+def merge_shards(save_dir: Path, examples: Sequence[Example]) -> bool:
+    """If every selected example has a record in some prediction file, write them all to
+    predictions.jsonl in example order and return True."""
+    records = read_records(prediction_files(save_dir))
+    if any(e.id not in records.by_id for e in examples):
+        return False
+    write_jsonl(save_dir / PREDICTIONS, (records.by_id[e.id] for e in examples))
+    return True
+
+
+def _wait_for_shards(save_dir: Path, examples: Sequence[Example], poll_s: float = 2.0) -> None:
+    waiting_since = time.time()
+    while True:
+        records = read_records(prediction_files(save_dir))
+        missing = sum(e.id not in records.by_id for e in examples)
+        if not missing:
+            return
+        if time.time() - waiting_since > 60:
+            logger.info("rank 0: waiting for %d examples from the other shards", missing)
+            waiting_since = time.time()
+        time.sleep(poll_s)
+
+
+def write_metrics(bench: Benchmark, examples: Sequence[Example], save_dir: Path, path: Path, extra: dict[str, Any], *,
+                  files: Sequence[Path] | None = None) -> dict[str, Any]:
+    """Summarize the records of ``files`` (default: every prediction file) over ``examples`` into ``path``."""
+    records = read_records(files if files is not None else prediction_files(save_dir))
+    result = summarize(bench, examples, records.by_id, seed=int(extra.get("seed") or 0))
+    result.update(extra)
+    result["duplicate_records"] = records.duplicates
+    write_json(path, result)
     return result
+
+
+def evaluate(config: EvalConfig, options: Any = None, *, planner: Backend | None = None, grounder: Backend | None = None,
+             qa: Backend | None = None, judge: Backend | None = None, execute: Executor | None = None,
+             wait_for_shards: bool | None = None) -> dict[str, Any]:
+    """Run (or resume) one evaluation (or one shard of it); write predictions and metrics; return the metrics.
+
+    Backends (the modules, the QA tool's ``qa``, the ``judge``) are built from ``config`` unless given
+    (tests pass scripted ones). ``wait_for_shards`` (default: this is rank 0 of a launcher-started
+    sharded run) makes this process wait for the other shards and write the merged metrics.json.
+    """
+    started = time.time()
+    if config.benchmark is None:
+        raise ValueError("EvalConfig.benchmark is not set")
+    seed_everything(config.seed)
+    bench, data = load_benchmark(config.benchmark, config.data_dir)
+    if config.formulation not in bench.formulations:
+        raise ValueError(f"{bench.name} supports {', '.join(bench.formulations)}, not {config.formulation}")
+    if options is None and bench.options is not None:
+        options = bench.options()
+    examples = list(data.examples[: config.max_num_examples] if config.max_num_examples else data.examples)
+    k, num = int(config.shard_index or 0), int(config.num_shards or 1)
+    mine = select_shard(examples, k, num)
+    save_dir = default_save_dir(config)
+    out_path = shard_file(save_dir, k, num)
+    plan_path, ground_path = module_paths(config, bench.domain)
+    models = {"plan": plan_path, "ground": ground_path}
+    check_run_config(save_dir, run_config(config, options, data.source, models), config.max_num_examples)
+    done = read_records([save_dir / PREDICTIONS, out_path] if num > 1 else [out_path], truncate_torn_tail=True).by_id
+    todo = [e for e in mine if e.id not in done]
+    logger.info("%s: %d examples selected, shard %d/%d has %d, %d already done, %d to run -> %s", bench.name,
+                len(examples), k + 1, num, len(mine), len(mine) - len(todo), len(todo), out_path)
+    ran: dict[str, Any] | None = None
+    if todo:
+        ran = _run_todo(config, options, bench, todo, out_path, plan_path, ground_path, save_dir, planner=planner,
+                        grounder=grounder, qa=qa, judge=judge, execute=execute)
+    run_file = save_dir / ("run.json" if num == 1 else f"run.{k}-of-{num}.json")
+    if ran is not None or not run_file.is_file():
+        write_json(run_file, {"ran": ran, "elapsed_s": round(time.time() - started, 2), "git_commit": git_commit()})
+    extra = {"benchmark": bench.name, "formulation": config.formulation, "backend": config.backend, "seed": config.seed,
+             "git_commit": git_commit(), "data_file": str(data.source), "models": models, "config": config.to_dict(),
+             "options": _options_dict(options), "info": _info(data.info, examples), "ran": read_json(run_file)["ran"],
+             "elapsed_s": round(time.time() - started, 2)}
+    if num == 1:
+        return write_metrics(bench, examples, save_dir, save_dir / METRICS, extra, files=[out_path])
+    shard_metrics = write_metrics(bench, mine, save_dir, save_dir / f"metrics.{k}-of-{num}.json",
+                                  {**extra, "shard": [k, num]}, files=[out_path, save_dir / PREDICTIONS])
+    if wait_for_shards is None:
+        world, rank = launcher_rank()
+        wait_for_shards = world == num > 1 and rank == 0
+    if wait_for_shards:
+        _wait_for_shards(save_dir, examples)
+    if merge_shards(save_dir, examples):
+        logger.info("all %d shards done: merged into %s", num, save_dir / PREDICTIONS)
+        return write_metrics(bench, examples, save_dir, save_dir / METRICS, {**extra, "merged_shards": num})
+    return shard_metrics
+
+
+def _info(info: dict[str, Any] | Any, examples: Sequence[Example]) -> dict[str, Any]:
+    out = dict(info)
+    if "train_overlap" in out:
+        out["selected_in_train"] = sum(bool(e.metadata.get("in_train")) for e in examples)
+    return out
 
 
 def main(argv: Sequence[str] | None = None, *, benchmark: str | None = None) -> dict[str, Any]:
     """CLI entry: ``python -m lumos.evaluate --benchmark gsm ...`` or ``eval/<bench>/run_eval.py``."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    args = build_parser(benchmark).parse_args(argv)
-    return evaluate(args, benchmark or args.benchmark)
+    parsed = parse_eval_args(argv, benchmark=benchmark)
+    config = parsed[0]
+    if config.benchmark is None:
+        raise ValueError("give --benchmark")
+    return evaluate(config, benchmark_options(parsed, config.benchmark))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
-"""The Lumos agent: the plan -> ground -> execute loop (``loop``) and its records (``trajectory``)."""
+"""The agent: episodes (one per example), trajectories, and the one loop that drives them."""
 
-from lumos.agent.loop import AgentConfig, run_agent
+from lumos.agent.episode import Episode, StandardDialogue
+from lumos.agent.loop import AgentConfig, run_episodes
 from lumos.agent.trajectory import Step, Trajectory
 
-__all__ = ["AgentConfig", "Step", "Trajectory", "run_agent"]
+__all__ = ["AgentConfig", "Episode", "StandardDialogue", "Step", "Trajectory", "run_episodes"]

@@ -20,8 +20,8 @@ from typing import Any, Literal
 
 from lumos.formats.actions import Action
 
-# running: still being planned; done: finished normally (stop sentence, or Lumos-O/cot/direct after
-# their single pass); max_subgoals: the per-benchmark cap ended it; parse_error / tool_error: ended
+# running: still being planned; done: finished normally (stop sentence, the environment ended the task,
+# or Lumos-O/cot/direct after their single pass); max_subgoals: the per-benchmark cap ended it; parse_error / tool_error: ended
 # by a model output outside the grammar or by a failed subgoal result.
 Status = Literal["running", "done", "max_subgoals", "parse_error", "tool_error"]
 STATUSES: tuple[str, ...] = ("running", "done", "max_subgoals", "parse_error", "tool_error")
@@ -66,7 +66,9 @@ class Step:
 
 @dataclass
 class Trajectory:
-    """One task through the agent. ``variables`` is the final variable table (JSON-safe copy)."""
+    """One task through the agent. ``variables`` is the final variable table (JSON-safe copy);
+    ``observation`` the Initial Environment Description the prompts showed; ``terminated`` whether the
+    environment ended the task; ``env_info`` what the environment reported at the end (reward, ...)."""
 
     task: str
     domain: str
@@ -76,6 +78,9 @@ class Trajectory:
     prediction: str | None = None
     error: str | None = None
     variables: dict[str, Any] = field(default_factory=dict)
+    observation: str | None = None
+    terminated: bool = False
+    env_info: dict[str, Any] = field(default_factory=dict)
 
     @property
     def finished(self) -> bool:
@@ -101,7 +106,8 @@ class Trajectory:
             return cls(
                 task=d["task"], domain=d["domain"], formulation=d["formulation"], steps=steps,
                 status=d.get("status", "running"), prediction=d.get("prediction"), error=d.get("error"),
-                variables=dict(d.get("variables", {})),
+                variables=dict(d.get("variables", {})), observation=d.get("observation"),
+                terminated=bool(d.get("terminated", False)), env_info=dict(d.get("env_info") or {}),
             )
         except (KeyError, TypeError) as e:
             raise ValueError(f"malformed trajectory record: {e}") from None

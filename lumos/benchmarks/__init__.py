@@ -4,6 +4,16 @@
 """
 
 from lumos.benchmarks import gsm, hotpotqa, strategyqa, svamp  # noqa: F401  (registration)
-from lumos.benchmarks.base import Benchmark, Example, benchmark_names, get_benchmark, register_benchmark
+from lumos.benchmarks.base import (
+    Benchmark,
+    Dataset,
+    Example,
+    MetricSpec,
+    benchmark_names,
+    get_benchmark,
+    load_benchmark,
+    register_benchmark,
+)
 
-__all__ = ["Benchmark", "Example", "benchmark_names", "get_benchmark", "register_benchmark"]
+__all__ = ["Benchmark", "Dataset", "Example", "MetricSpec", "benchmark_names", "get_benchmark", "load_benchmark",
+           "register_benchmark"]

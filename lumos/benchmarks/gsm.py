@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lumos.benchmarks.base import Benchmark, Example, find_data_file, register_benchmark
+from lumos.benchmarks.answer import EXTRACT_ANSWER, answer_episode
+from lumos.benchmarks.base import Benchmark, Dataset, Example, MetricSpec, find_data_file, register_benchmark
 from lumos.metrics import numeric_match
 from lumos.utils.io import DataFormatError, iter_jsonl, require_field
 
@@ -29,8 +30,11 @@ def load_examples(path: Path) -> list[Example]:
     return out
 
 
-@register_benchmark("gsm")
-def gsm(data_dir: Path | None = None) -> Benchmark:
+def load(data_dir: Path | None) -> Dataset:
     path = find_data_file("gsm", data_dir, FILES)
-    return Benchmark(name="gsm", domain="maths", examples=tuple(load_examples(path)), metrics={"acc": numeric_match},
-                     primary="acc", max_subgoals=8, source=path)
+    return Dataset(tuple(load_examples(path)), path)
+
+
+GSM = register_benchmark(Benchmark(
+    name="gsm", domain="maths", load=load, make_episode=answer_episode, metrics=(MetricSpec("acc", numeric_match),),
+    primary="acc", max_subgoals=8, extract_answer=EXTRACT_ANSWER))

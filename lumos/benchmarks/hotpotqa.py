@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lumos.benchmarks.base import Benchmark, Example, find_data_file, register_benchmark
+from lumos.benchmarks.answer import EXTRACT_ANSWER, answer_episode
+from lumos.benchmarks.base import Benchmark, Dataset, Example, MetricSpec, find_data_file, register_benchmark
 from lumos.metrics import exact_match, f1_score
 from lumos.utils.io import DataFormatError, iter_jsonl, read_json, require_field
 
@@ -39,9 +40,12 @@ def load_examples(path: Path) -> list[Example]:
             for i, rec in enumerate(data)]
 
 
-@register_benchmark("hotpotqa")
-def hotpotqa(data_dir: Path | None = None) -> Benchmark:
+def load(data_dir: Path | None) -> Dataset:
     path = find_data_file("hotpotqa", data_dir, FILES)
-    return Benchmark(name="hotpotqa", domain="complex_qa", examples=tuple(load_examples(path)),
-                     metrics={"em": exact_match, "f1": f1_score}, primary="em", max_subgoals=5, source=path,
-                     tool_options={"last_question": "task"})
+    return Dataset(tuple(load_examples(path)), path)
+
+
+HOTPOTQA = register_benchmark(Benchmark(
+    name="hotpotqa", domain="complex_qa", load=load, make_episode=answer_episode,
+    metrics=(MetricSpec("em", exact_match), MetricSpec("f1", f1_score)), primary="em", max_subgoals=5,
+    tool_options={"last_question": "task"}, extract_answer=EXTRACT_ANSWER))

@@ -16,7 +16,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from lumos.benchmarks.base import Benchmark, Example, find_data_file, register_benchmark
+from lumos.benchmarks.answer import EXTRACT_ANSWER, answer_episode
+from lumos.benchmarks.base import Benchmark, Dataset, Example, MetricSpec, find_data_file, register_benchmark
 from lumos.metrics import normalize_answer, yes_no_accuracy
 from lumos.utils.io import DataFormatError, read_json, require_field
 
@@ -38,8 +39,7 @@ def _train_file(path: Path, data_dir: Path | None) -> Path | None:
     return None
 
 
-@register_benchmark("strategyqa")
-def strategyqa(data_dir: Path | None = None) -> Benchmark:
+def load(data_dir: Path | None) -> Dataset:
     path = find_data_file("strategyqa", data_dir, FILES)
     train = _train_file(path, data_dir)
     train_questions = {normalize_answer(r["question"]) for r in _records(train)} if train else set()
@@ -55,6 +55,10 @@ def strategyqa(data_dir: Path | None = None) -> Benchmark:
     if n_in:
         logger.warning("StrategyQA: %d of %d eval questions in %s also appear in %s (train/test overlap)",
                        n_in, len(examples), path, train)
-    return Benchmark(name="strategyqa", domain="complex_qa", examples=tuple(examples), metrics={"acc": yes_no_accuracy},
-                     primary="acc", max_subgoals=5, source=path, info={"train_overlap": overlap},
-                     tool_options={"last_question": "yes_no"})
+    return Dataset(tuple(examples), path, info={"train_overlap": overlap})
+
+
+STRATEGYQA = register_benchmark(Benchmark(
+    name="strategyqa", domain="complex_qa", load=load, make_episode=answer_episode,
+    metrics=(MetricSpec("acc", yes_no_accuracy),), primary="acc", max_subgoals=5,
+    tool_options={"last_question": "yes_no"}, extract_answer=EXTRACT_ANSWER))

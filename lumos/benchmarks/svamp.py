@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lumos.benchmarks.base import Benchmark, Example, find_data_file, register_benchmark
+from lumos.benchmarks.answer import EXTRACT_ANSWER, answer_episode
+from lumos.benchmarks.base import Benchmark, Dataset, Example, MetricSpec, find_data_file, register_benchmark
 from lumos.metrics import numeric_match
 from lumos.utils.io import DataFormatError, read_json, require_field
 
@@ -34,8 +35,11 @@ def load_examples(path: Path) -> list[Example]:
     return out
 
 
-@register_benchmark("svamp")
-def svamp(data_dir: Path | None = None) -> Benchmark:
+def load(data_dir: Path | None) -> Dataset:
     path = find_data_file("svamp", data_dir, FILES)
-    return Benchmark(name="svamp", domain="maths", examples=tuple(load_examples(path)),
-                     metrics={"acc": numeric_match}, primary="acc", max_subgoals=8, source=path)
+    return Dataset(tuple(load_examples(path)), path)
+
+
+SVAMP = register_benchmark(Benchmark(
+    name="svamp", domain="maths", load=load, make_episode=answer_episode, metrics=(MetricSpec("acc", numeric_match),),
+    primary="acc", max_subgoals=8, extract_answer=EXTRACT_ANSWER))

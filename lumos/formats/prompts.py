@@ -68,9 +68,13 @@ STOP_PLANNING = "Yes, I will stop planning."
 STOP_MARKER = "Yes, I will stop planning"
 
 
-def plan_first_user(task: str) -> str:
-    """First user turn of every planning dialogue (iterative and one-time)."""
-    return f"{PLAN_INSTRUCTION}Task: {task}; Initial Environment Description: None."
+def plan_first_user(task: str, observation: str = "None.") -> str:
+    """First user turn of every planning dialogue (iterative and one-time).
+
+    ``observation`` is the Initial Environment Description: ``None.`` for every task of the original
+    (maths, QA, web, shop); an SQL episode lists its database's tables there.
+    """
+    return f"{PLAN_INSTRUCTION}Task: {task}; Initial Environment Description: {observation}"
 
 
 def plan_feedback_user(k: int, result: str) -> str:

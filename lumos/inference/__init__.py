@@ -22,7 +22,8 @@ BACKENDS: tuple[str, ...] = ("hf", "vllm", "openai")
 
 
 def load_backend(kind: str, model_path: str | Path, *, prompt_style: PromptStyle = "original", batch_size: int = 8,
-                 dtype: str = "float32", seed: int = 0, base_url: str | None = None, **kwargs: Any) -> Backend:
+                 dtype: str = "float32", seed: int = 0, base_url: str | None = None, api_key: str | None = None,
+                 openai_api: str = "completions", load_in_8bit: bool = False, **kwargs: Any) -> Backend:
     """Build one backend.
 
     Args:
@@ -31,7 +32,9 @@ def load_backend(kind: str, model_path: str | Path, *, prompt_style: PromptStyle
         prompt_style: ``original`` or ``consistent`` (whether prompts get BOS).
         batch_size: rows per generation call (hf) or per request (openai).
         dtype: ``float32``/``bfloat16`` (hf, vllm).
-        base_url: the OpenAI-compatible endpoint (openai).
+        base_url, api_key: the OpenAI-compatible endpoint and its key (openai).
+        openai_api: ``completions`` or ``chat`` (openai).
+        load_in_8bit: 8-bit weights (hf, bitsandbytes).
 
     Raises:
         ValueError: unknown ``kind``.
@@ -40,7 +43,8 @@ def load_backend(kind: str, model_path: str | Path, *, prompt_style: PromptStyle
     if kind == "hf":
         from lumos.inference.hf import HFBackend
 
-        return HFBackend(model_path, prompt_style=prompt_style, batch_size=batch_size, dtype=dtype, **kwargs)
+        return HFBackend(model_path, prompt_style=prompt_style, batch_size=batch_size, dtype=dtype,
+                         load_in_8bit=load_in_8bit, **kwargs)
     if kind == "vllm":
         from lumos.inference.vllm import VLLMBackend, build_engine
 
@@ -48,7 +52,8 @@ def load_backend(kind: str, model_path: str | Path, *, prompt_style: PromptStyle
                            prompt_style=prompt_style)
     from lumos.inference.openai import OpenAIBackend
 
-    return OpenAIBackend(str(model_path), base_url=base_url, batch_size=batch_size, **kwargs)
+    return OpenAIBackend(str(model_path), base_url=base_url, api_key=api_key, api=openai_api, batch_size=batch_size,
+                         **kwargs)
 
 
 def load_module_backends(kind: str, plan_path: str | Path, ground_path: str | Path | None, **kwargs: Any
@@ -64,8 +69,8 @@ def load_module_backends(kind: str, plan_path: str | Path, ground_path: str | Pa
         from lumos.inference.vllm import load_vllm_modules
 
         style = kwargs.pop("prompt_style", "original")
-        kwargs.pop("batch_size", None)
-        kwargs.pop("base_url", None)
+        for key in ("batch_size", "base_url", "api_key", "openai_api", "load_in_8bit"):
+            kwargs.pop(key, None)
         return load_vllm_modules(str(plan_path), str(ground_path), prompt_style=style, **kwargs)
     plan = load_backend(kind, plan_path, **kwargs)
     ground = plan if str(plan_path) == str(ground_path) else load_backend(kind, ground_path, **kwargs)

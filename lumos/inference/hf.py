@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -92,6 +94,7 @@ class HFBackend:
         dtype: str = "float32",
         model: Any = None,
         tokenizer: Any = None,
+        load_in_8bit: bool = False,
     ) -> None:
         adds_bos(prompt_style)  # validates the style
         if batch_size < 1:
@@ -102,8 +105,11 @@ class HFBackend:
         if model is None or tokenizer is None:
             if model_path is None:
                 raise ValueError("HFBackend needs model_path or both model and tokenizer")
-            model, tokenizer = _load(Path(model_path), dtype)
+            model, tokenizer = _load(Path(model_path), dtype, load_in_8bit=load_in_8bit)
         self.model = model.eval()
+        self.dtype = dtype
+        self.load_in_8bit = load_in_8bit
+        self._lock = threading.Lock()  # one generate at a time: episodes of other threads wait
         self.tokenizer = tokenizer  # not mutated: padding side and pad id are passed per call
         self.pad_token_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         self.eos_token: str = self.tokenizer.eos_token or "</s>"
@@ -148,9 +154,15 @@ class HFBackend:
                 outputs[i] = cut_at_stop(text, stop)
         return outputs
 
+    def describe(self) -> dict[str, Any]:
+        """What this backend is (for metrics.json)."""
+        return {"kind": "hf", "model": self.model_path, "dtype": self.dtype, "device": str(self.model.device),
+                "load_in_8bit": self.load_in_8bit, "prompt_style": self.prompt_style, "batch_size": self.batch_size}
+
     def generate(self, prompts: Sequence[str], *, max_new_tokens: int = 512, stop: Sequence[str] = ("\n",)) -> list[str]:
         """Greedy continuations of rendered prompts, each cut at its first stop string."""
-        return self._generate_ids(prompts, max_new_tokens=max_new_tokens, stop=stop, special=adds_bos(self.prompt_style))
+        with self._lock:
+            return self._generate_ids(prompts, max_new_tokens=max_new_tokens, stop=stop, special=adds_bos(self.prompt_style))
 
     def chat(self, conversations: Sequence[Sequence[Message]], *, max_new_tokens: int = 512) -> list[str]:
         """Greedy replies using the tokenizer's own chat template (which writes any BOS itself)."""
@@ -164,7 +176,9 @@ class HFBackend:
             )
             for conv in conversations
         ]
-        return [o.strip() for o in self._generate_ids(prompts, max_new_tokens=max_new_tokens, stop=(), special=False)]
+        with self._lock:
+            outs = self._generate_ids(prompts, max_new_tokens=max_new_tokens, stop=(), special=False)
+        return [o.strip() for o in outs]
 
 
 def _left_pad(rows: list[list[int]], pad_id: int) -> dict[str, Any]:
@@ -181,8 +195,12 @@ def _left_pad(rows: list[list[int]], pad_id: int) -> dict[str, Any]:
     return {"input_ids": ids, "attention_mask": mask}
 
 
-def _load(path: Path, dtype: str) -> tuple[Any, Any]:
-    """Load (model, tokenizer) from a folder; a PEFT adapter folder is merged into its base model."""
+def _load(path: Path, dtype: str, *, load_in_8bit: bool = False) -> tuple[Any, Any]:
+    """Load (model, tokenizer) from a folder; a PEFT adapter folder is merged into its base model.
+
+    On a GPU the model goes to ``cuda:$LOCAL_RANK`` (one GPU per process of a sharded run);
+    ``load_in_8bit`` quantises it with bitsandbytes (the original's ``--load_in_8bit``).
+    """
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -202,7 +220,14 @@ def _load(path: Path, dtype: str) -> tuple[Any, Any]:
         tok_dir = path if (path / "tokenizer_config.json").is_file() else Path(base)
     else:
         logger.info("loading %s (%s)", path, dtype)
-        model = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch_dtype)
+        kwargs: dict[str, Any] = {}
+        if load_in_8bit:
+            from transformers import BitsAndBytesConfig
+
+            kwargs["quantization_config"] = BitsAndBytesConfig(load_in_8bit=True)
+        model = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch_dtype, **kwargs)
         tok_dir = path
+    if torch.cuda.is_available() and not load_in_8bit:
+        model = model.to(f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}")
     tokenizer = AutoTokenizer.from_pretrained(str(tok_dir))
     return model, tokenizer

@@ -35,14 +35,23 @@ class OpenAIBackend:
         model: the served model name.
         base_url: endpoint (default ``$OPENAI_BASE_URL``, else api.openai.com).
         api_key: key (default ``$OPENAI_API_KEY``, else ``"EMPTY"`` for local servers).
-        max_retries: bounded retries with backoff on connection errors, 429 and 5xx.
+        api: ``completions`` (default for the modules: the exact rendered prompt, byte-exact with
+            training) or ``chat`` (``generate_messages`` sends the dialogue and the server applies its
+            chat template; a forced reply start is sent as a partial assistant turn that vLLM continues).
+        max_retries: retries with exponential backoff on connection errors, timeouts, 408/409/429 and
+            5xx (the openai client's own, honouring ``Retry-After``); then the error propagates: a dead
+            server is not a tool failure.
         timeout: seconds per request.
-        batch_size: prompts per Completions request.
+        batch_size: prompts per Completions request in ``generate``.
         completion_kwargs: extra arguments for every request (e.g. ``extra_body``).
         client: an already-built ``openai.OpenAI`` (tests).
+
+    ``concurrent = True`` tells the evaluation to drive episodes side by side (``--concurrency``)
+    instead of in batches; the client is thread-safe.
     """
 
     name = "openai"
+    concurrent = True
 
     def __init__(
         self,
@@ -50,12 +59,15 @@ class OpenAIBackend:
         *,
         base_url: str | None = None,
         api_key: str | None = None,
-        max_retries: int = 3,
+        api: str = "completions",
+        max_retries: int = 6,
         timeout: float = 120.0,
         batch_size: int = 16,
         completion_kwargs: Mapping[str, Any] | None = None,
         client: Any = None,
     ) -> None:
+        if api not in ("completions", "chat"):
+            raise ValueError(f"unknown OpenAI API {api!r}; expected completions or chat")
         if client is None:
             from openai import OpenAI
 
@@ -67,9 +79,15 @@ class OpenAIBackend:
             )
         self.client = client
         self.model = model
+        self.api = api
+        self.base_url = str(getattr(client, "base_url", base_url) or "")
         self.batch_size = batch_size
         self.completion_kwargs = dict(completion_kwargs or {})
         self.eos_token = "</s>"
+
+    def describe(self) -> dict[str, Any]:
+        """What this backend is (for metrics.json; never the key)."""
+        return {"kind": "openai", "model": self.model, "base_url": self.base_url, "api": self.api}
 
     def generate(self, prompts: Sequence[str], *, max_new_tokens: int = 512, stop: Sequence[str] = ("\n",)) -> list[str]:
         """Completions for rendered prompts, greedy, cut at the first stop string."""
@@ -91,8 +109,28 @@ class OpenAIBackend:
             out.extend(cut_at_stop(t, stop) for t in texts)
         return out
 
+    def generate_messages(self, conversations: Sequence[Sequence[Message]], prefixes: Sequence[str], *,
+                          max_new_tokens: int = 512, stop: Sequence[str] = ("\n",)) -> list[str]:
+        """Chat Completions for Lumos dialogues (``api="chat"``): one request per dialogue, greedy, cut at
+        the first stop string. A non-empty prefix is sent as a final partial assistant turn that the
+        server continues (vLLM: ``continue_final_message``)."""
+        stops = [s for s in stop if s][:_MAX_STOPS]
+        out = []
+        for conv, prefix in zip(conversations, prefixes):
+            messages = [m.to_dict() if isinstance(m, Message) else dict(m) for m in conv]
+            kwargs = dict(self.completion_kwargs)
+            if prefix:
+                messages.append({"role": "assistant", "content": prefix})
+                body = dict(kwargs.pop("extra_body", {}) or {})
+                body.update({"continue_final_message": True, "add_generation_prompt": False})
+                kwargs["extra_body"] = body
+            resp = self.client.chat.completions.create(model=self.model, messages=messages, max_tokens=max_new_tokens,
+                                                       temperature=0, stop=stops or None, **kwargs)
+            out.append(cut_at_stop(resp.choices[0].message.content or "", stop))
+        return out
+
     def chat(self, conversations: Sequence[Sequence[Message]], *, max_new_tokens: int = 512) -> list[str]:
-        """One Chat Completions request per conversation, greedy."""
+        """One Chat Completions request per conversation, greedy (LLM tools, the judge)."""
         out = []
         for conv in conversations:
             resp = self.client.chat.completions.create(

@@ -13,6 +13,8 @@ Exercise: ``pytest tests/agent/test_loop.py``.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Sequence
 
 from lumos.formats.chat import Message
@@ -26,8 +28,12 @@ class ScriptedBackend:
 
     name = "scripted"
 
-    def __init__(self, responses: Script, *, chat_responses: Script | None = None, eos_token: str = "</s>") -> None:
+    def __init__(self, responses: Script, *, chat_responses: Script | None = None, eos_token: str = "</s>",
+                 concurrent: bool = False, delay_s: float = 0.0) -> None:
         self._responses = responses
+        self.concurrent = concurrent  # drive episodes side by side, as for a server backend
+        self.delay_s = delay_s
+        self._lock = threading.Lock()
         self._chat_responses = chat_responses
         self._next = 0
         self._next_chat = 0
@@ -48,16 +54,20 @@ class ScriptedBackend:
         return script[i]
 
     def generate(self, prompts: Sequence[str], *, max_new_tokens: int = 512, stop: Sequence[str] = ("\n",)) -> list[str]:
-        self.batches.append(len(prompts))
+        if self.delay_s:
+            time.sleep(self.delay_s)
         out = []
-        for p in prompts:
-            self.calls.append(p)
-            out.append(cut_at_stop(self._answer(self._responses, p, "_next"), stop))
+        with self._lock:
+            self.batches.append(len(prompts))
+            for p in prompts:
+                self.calls.append(p)
+                out.append(cut_at_stop(self._answer(self._responses, p, "_next"), stop))
         return out
 
     def chat(self, conversations: Sequence[Sequence[Message]], *, max_new_tokens: int = 512) -> list[str]:
         out = []
-        for conv in conversations:
-            self.chat_calls.append(list(conv))
-            out.append(self._answer(self._chat_responses, conv[-1].content if conv else "", "_next_chat"))
+        with self._lock:
+            for conv in conversations:
+                self.chat_calls.append(list(conv))
+                out.append(self._answer(self._chat_responses, conv[-1].content if conv else "", "_next_chat"))
         return out

@@ -83,6 +83,12 @@ class VLLMBackend:
 
             self.lora_request = LoRARequest(Path(lora_path).name, lora_id, str(lora_path))
 
+    def describe(self) -> dict[str, Any]:
+        """What this backend is (for metrics.json)."""
+        model = getattr(getattr(getattr(self.engine, "llm_engine", None), "model_config", None), "model", None)
+        return {"kind": "vllm", "model": model, "lora": self.lora_request.lora_path if self.lora_request else None,
+                "prompt_style": self.prompt_style}
+
     def _run(self, prompts: Sequence[str], *, max_new_tokens: int, stop: Sequence[str], special: bool) -> list[str]:
         from vllm import SamplingParams
 

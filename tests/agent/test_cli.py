@@ -42,8 +42,11 @@ def test_lumos_run_prints_and_writes(tmp_path, monkeypatch, capsys, fn_tool, exe
         seen.update(kind=kind, plan=plan, ground=ground, style=kw["prompt_style"])
         return planner, grounder
 
-    monkeypatch.setattr(cli, "load_module_backends", fake_backends)
-    monkeypatch.setattr(cli, "make_toolbox", lambda d, a, qa: ({"Calculator": fn_tool("Calculator", lambda c: 4)}, execute, {}))
+    import lumos.inference
+    from lumos.runtime import RunContext
+
+    monkeypatch.setattr(lumos.inference, "load_module_backends", fake_backends)
+    monkeypatch.setattr(RunContext, "toolbox", lambda self, d: {"Calculator": fn_tool("Calculator", lambda c: 4)})
     (tmp_path / "root" / "lumos_maths_plan_iterative").mkdir(parents=True)
     (tmp_path / "root" / "lumos_maths_ground_iterative").mkdir()
     html_out, json_out = tmp_path / "t.html", tmp_path / "t.json"

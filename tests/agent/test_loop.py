@@ -1,5 +1,5 @@
-"""The agent loop driven by ScriptedBackend and stub tools: exact prompt bytes (spec §9), stop rule,
-caps, failure recovery, batching of unfinished tasks only."""
+"""The agent loop driven by ScriptedBackend and stub tools: exact prompt bytes (docs/original.md's HotpotQA trace),
+stop rule, caps, failure recovery, batching of unfinished episodes only."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ import json
 
 import pytest
 
-from lumos.agent.loop import AgentConfig, bare_answer, cot_answer, final_answer, run_agent
+from lumos.agent.episode import Episode, StandardDialogue, bare_answer, final_answer
+from lumos.agent.loop import AgentConfig, run_episodes
 from lumos.agent.trajectory import Trajectory
+from lumos.benchmarks.answer import cot_answer
+from lumos.benchmarks.base import Example
 from lumos.formats.prompts import GROUND_INSTRUCTION
 from lumos.inference.scripted import ScriptedBackend
 from lumos.tools.base import ToolError
@@ -28,6 +31,15 @@ A1 = ("R1 = KnowledgeQuery(Scott Derrickson); R2 = ParagraphRetrieve(R1, Query: 
 A2 = ("R4 = KnowledgeQuery(Ed Wood); R5 = ParagraphRetrieve(R4, Query: What is the nationality of Ed Wood?); "
       "R6 = QA([R5], Question: What is the nationality of Ed Wood?)")
 A3 = "R7 = QA([R3, R6], Question: Are Scott Derrickson and Ed Wood of the same nationality?)"
+
+
+def run_agent(tasks, *, planner, grounder, tools, config, domain, max_subgoals=5, execute=None, on_finish=None):
+    """Episodes over ``tasks`` sharing ``tools`` (the answer benchmarks' shape), run to the end; their trajectories."""
+    eps = [Episode(example=Example(str(i), t, ""), task=t, tools=tools, scorer=lambda ep: {},
+                   dialogue=StandardDialogue(domain, list_earlier_results=domain == "complex_qa"), max_subgoals=max_subgoals)
+           for i, t in enumerate(tasks)]
+    run_episodes(eps, planner=planner, grounder=grounder, config=config, execute=execute, on_finish=on_finish)
+    return [ep.trajectory for ep in eps]
 
 
 def qa_tools(fn_tool):
@@ -51,8 +63,8 @@ def trace_backends():
 
 def test_iterative_hotpotqa_trace_original_style(fn_tool, execute):
     planner, grounder = trace_backends()
-    cfg = AgentConfig(domain="complex_qa", formulation="lumos_iterative", max_subgoals=5)
-    [traj] = run_agent([Q], planner=planner, grounder=grounder, tools=qa_tools(fn_tool), config=cfg, execute=execute)
+    cfg = AgentConfig(formulation="lumos_iterative")
+    [traj] = run_agent([Q], planner=planner, grounder=grounder, tools=qa_tools(fn_tool), config=cfg, domain="complex_qa", max_subgoals=5, execute=execute)
     fb = "\n\n<|user|>\nThe executed result for Subgoal {k} is American. Should we stop planning?\n<|assistant|>\n"
     assert planner.calls[0] == PLAN_HEAD
     assert planner.calls[1] == PLAN_HEAD + S1 + fb.format(k=1)
@@ -77,8 +89,8 @@ def test_iterative_hotpotqa_trace_original_style(fn_tool, execute):
 
 def test_iterative_consistent_style_uses_eos_between_turns(fn_tool, execute):
     planner, grounder = trace_backends()
-    cfg = AgentConfig(domain="complex_qa", formulation="lumos_iterative", prompt_style="consistent")
-    run_agent([Q], planner=planner, grounder=grounder, tools=qa_tools(fn_tool), config=cfg, execute=execute)
+    cfg = AgentConfig(formulation="lumos_iterative", prompt_style="consistent")
+    run_agent([Q], planner=planner, grounder=grounder, tools=qa_tools(fn_tool), config=cfg, domain="complex_qa", execute=execute)
     assert planner.calls[1] == (PLAN_HEAD + S1 + "</s>\n<|user|>\nThe executed result for Subgoal 1 is American. "
                                 "Should we stop planning?\n<|assistant|>\n")
     assert grounder.calls[1].startswith(f"<|user|>\n{G_QA}Task: {Q} \nSubgoal to be grounded: {S1}\n<|assistant|>\n"
@@ -105,8 +117,8 @@ def calc_tools(fn_tool):
 def test_onetime_maths_prompts_and_answer(fn_tool, execute, style, bos_sep):
     planner, grounder = ScriptedBackend([M_PLAN]), ScriptedBackend([M_GROUND])
     tools = calc_tools(fn_tool)
-    cfg = AgentConfig(domain="maths", formulation="lumos_onetime", prompt_style=style)
-    [traj] = run_agent([MATH_Q], planner=planner, grounder=grounder, tools=tools, config=cfg, execute=execute)
+    cfg = AgentConfig(formulation="lumos_onetime", prompt_style=style)
+    [traj] = run_agent([MATH_Q], planner=planner, grounder=grounder, tools=tools, config=cfg, domain="maths", execute=execute)
     assert planner.calls == [
         "<|user|>\nPlease provide a reasonable subgoal-based plan to solve the given task.\n"
         f"Task: {MATH_Q}; Initial Environment Description: None.\n<|assistant|>\n"
@@ -121,8 +133,8 @@ def test_iterative_maths_ground_followup_drops_keep_planning_prefix(fn_tool, exe
     planner = ScriptedBackend(["Subgoal 1: Halve 48.", "No, I will keep planning. Subgoal 2: Add.",
                                "Yes, I will stop planning."])
     grounder = ScriptedBackend(["R1 = Calculator(48 / 2)", "R2 = Calculator(48 + R1)"])
-    cfg = AgentConfig(domain="maths", formulation="lumos_iterative", max_subgoals=8)
-    [traj] = run_agent([MATH_Q], planner=planner, grounder=grounder, tools=calc_tools(fn_tool), config=cfg,
+    cfg = AgentConfig(formulation="lumos_iterative")
+    [traj] = run_agent([MATH_Q], planner=planner, grounder=grounder, tools=calc_tools(fn_tool), config=cfg, domain="maths", max_subgoals=8,
                        execute=execute)
     assert grounder.calls[1].endswith(
         "R1 = Calculator(48 / 2)\n\n<|user|>\nSubgoal to be grounded: Subgoal 2: Add.\n<|assistant|>\n")
@@ -132,8 +144,8 @@ def test_iterative_maths_ground_followup_drops_keep_planning_prefix(fn_tool, exe
 
 def test_stop_at_first_plan_gives_no_grounding(fn_tool, execute):
     planner, grounder = ScriptedBackend(["Yes, I will stop planning."]), ScriptedBackend([])
-    cfg = AgentConfig(domain="maths", formulation="lumos_iterative")
-    [traj] = run_agent(["t"], planner=planner, grounder=grounder, tools={}, config=cfg, execute=execute)
+    cfg = AgentConfig(formulation="lumos_iterative")
+    [traj] = run_agent(["t"], planner=planner, grounder=grounder, tools={}, config=cfg, domain="maths", execute=execute)
     assert traj.status == "done" and grounder.calls == [] and traj.prediction is None
 
 
@@ -145,8 +157,8 @@ def test_max_subgoals_caps_and_only_unfinished_tasks_are_sent(fn_tool, execute):
     planner = ScriptedBackend(plan)
     grounder = ScriptedBackend(lambda p: f"R{p.count('<|assistant|>')} = Calculator(1 + 1)")
     tools = {"Calculator": fn_tool("Calculator", lambda c: 2)}
-    cfg = AgentConfig(domain="maths", formulation="lumos_iterative", max_subgoals=2, batch_size=4)
-    trajs = run_agent(["stop-early", "runs-long"], planner=planner, grounder=grounder, tools=tools, config=cfg,
+    cfg = AgentConfig(formulation="lumos_iterative", batch_size=4)
+    trajs = run_agent(["stop-early", "runs-long"], planner=planner, grounder=grounder, tools=tools, config=cfg, domain="maths", max_subgoals=2,
                       execute=execute)
     assert [t.status for t in trajs] == ["done", "max_subgoals"]
     assert [len(t.subgoals) for t in trajs] == [1, 2]
@@ -163,9 +175,9 @@ def test_tool_error_ends_only_that_task(fn_tool, execute):
 
     planner = ScriptedBackend(lambda p: "Subgoal 1: Go." if p.count("<|assistant|>") == 1 else "Yes, I will stop planning.")
     grounder = ScriptedBackend(lambda p: "R1 = Calculator(1 / 0)")
-    cfg = AgentConfig(domain="maths", formulation="lumos_iterative")
+    cfg = AgentConfig(formulation="lumos_iterative")
     trajs = run_agent(["bad task", "good task"], planner=planner, grounder=grounder,
-                      tools={"Calculator": fn_tool("Calculator", calc)}, config=cfg, execute=execute)
+                      tools={"Calculator": fn_tool("Calculator", calc)}, config=cfg, domain="maths", execute=execute)
     assert trajs[0].status == "tool_error" and "division by zero" in trajs[0].error
     assert trajs[0].steps[0].results[0]["error"] == "division by zero" and trajs[0].prediction is None
     assert trajs[1].status == "done" and trajs[1].prediction == "5"
@@ -174,8 +186,8 @@ def test_tool_error_ends_only_that_task(fn_tool, execute):
 def test_parse_errors_are_recorded(fn_tool, execute):
     planner = ScriptedBackend(lambda p: "I think the answer is 4" if "A" in p else "Subgoal 1: Go.")
     grounder = ScriptedBackend(lambda p: "Calculator 1+1")
-    cfg = AgentConfig(domain="maths", formulation="lumos_iterative")
-    trajs = run_agent(["A task", "B task"], planner=planner, grounder=grounder, tools={}, config=cfg, execute=execute)
+    cfg = AgentConfig(formulation="lumos_iterative")
+    trajs = run_agent(["A task", "B task"], planner=planner, grounder=grounder, tools={}, config=cfg, domain="maths", execute=execute)
     assert [t.status for t in trajs] == ["parse_error", "parse_error"]
     assert trajs[0].error.startswith("plan:") and trajs[1].error.startswith("ground:")
     assert trajs[1].steps[0].ground_output == "Calculator 1+1"
@@ -184,10 +196,10 @@ def test_parse_errors_are_recorded(fn_tool, execute):
 def test_pool_refills_and_on_finish_once_per_task(execute):
     planner, grounder = ScriptedBackend(lambda p: "garbage"), ScriptedBackend([])
     seen = []
-    cfg = AgentConfig(domain="maths", formulation="lumos_onetime", batch_size=2)
-    run_agent(["a", "b", "c"], planner=planner, grounder=grounder, tools={}, config=cfg, execute=execute,
-              on_finish=lambda i, t: seen.append(i))
-    assert planner.batches == [2, 1] and sorted(seen) == [0, 1, 2]
+    cfg = AgentConfig(formulation="lumos_onetime", batch_size=2)
+    run_agent(["a", "b", "c"], planner=planner, grounder=grounder, tools={}, config=cfg, domain="maths", execute=execute,
+              on_finish=lambda ep: seen.append(ep.example.id))
+    assert planner.batches == [2, 1] and sorted(seen) == ["0", "1", "2"]
 
 
 @pytest.mark.parametrize("formulation,output,pred", [
@@ -197,15 +209,17 @@ def test_pool_refills_and_on_finish_once_per_task(execute):
 ])
 def test_cot_and_direct(formulation, output, pred):
     model = ScriptedBackend([output])
-    [traj] = run_agent([MATH_Q], planner=model, grounder=None, tools={},
-                       config=AgentConfig(domain="maths", formulation=formulation))
+    eps = [Episode(example=Example("0", MATH_Q, ""), task=MATH_Q, tools={}, scorer=lambda e: {},
+                   answer_of_output=cot_answer if formulation == "cot" else (lambda out: out))]
+    run_episodes(eps, planner=model, grounder=None, config=AgentConfig(formulation=formulation))
+    traj = eps[0].trajectory
     assert model.calls == [f"<|user|>\n{MATH_Q}\n<|assistant|>\n"] and traj.prediction == pred
 
 
 def test_trajectory_json_roundtrip(fn_tool, execute):
     planner, grounder = trace_backends()
     [traj] = run_agent([Q], planner=planner, grounder=grounder, tools=qa_tools(fn_tool),
-                       config=AgentConfig(domain="complex_qa", formulation="lumos_iterative"), execute=execute)
+                       config=AgentConfig(formulation="lumos_iterative"), domain="complex_qa", execute=execute)
     d = json.loads(json.dumps(traj.to_dict()))
     assert Trajectory.from_dict(d).to_dict() == d
 
@@ -213,13 +227,18 @@ def test_trajectory_json_roundtrip(fn_tool, execute):
 def test_answer_helpers():
     assert bare_answer("Question: Who?; Answer: American.") == "American"
     assert bare_answer(["a", "b"]) is None and bare_answer("Evidence 1: x\nEvidence 2: y") is None
-    assert final_answer({"R1": "3", "R10": "5", "R2": "4"}) == "5"
-    assert final_answer({"R1": "3", "Output": "9"}) == "9" and final_answer({}) is None
+    def ep(variables):
+        e = Episode(example=Example("0", "t", ""), task="t", tools={}, scorer=lambda e: {})
+        e.variables.update(variables)
+        return e
+
+    assert final_answer(ep({"R1": "3", "R10": "5", "R2": "4"})) == "5"
+    assert final_answer(ep({"R1": "3", "Output": "9"})) == "9" and final_answer(ep({})) is None
     assert cot_answer("no marker") == "no marker"
 
 
 def test_config_rejects_unknown_values():
     with pytest.raises(ValueError, match="lumos_iterative"):
-        AgentConfig(domain="maths", formulation="lumos-iterative")
-    with pytest.raises(ValueError, match="complex_qa"):
-        AgentConfig(domain="web", formulation="cot")
+        AgentConfig(formulation="lumos-iterative")
+    with pytest.raises(ValueError, match="prompt style"):
+        AgentConfig(formulation="cot", prompt_style="fancy")

@@ -11,7 +11,8 @@ import pytest
 from tiny_models import FIXTURES
 
 from lumos.benchmarks import benchmark_names
-from lumos.evaluate import build_parser, evaluate
+from lumos.config import parse_eval_args
+from lumos.evaluate import evaluate
 from lumos.inference.scripted import ScriptedBackend
 from lumos.utils.io import read_jsonl
 
@@ -66,11 +67,11 @@ def _run(bench, tmp_path, extra=()):
     planner = ScriptedBackend(_script(table, 0, formulation))
     grounder = ScriptedBackend(_script(table, 1, formulation))
     qa = ScriptedBackend([], chat_responses=_qa_reply)
-    args = build_parser(bench).parse_args([
+    config, *_ = parse_eval_args([
         "--data_dir", str(FIXTURES / "eval" / bench), "--save_dir", str(tmp_path / bench), "--formulation", formulation,
         "--plan_model", "scripted-plan", "--ground_model", "scripted-ground", "--corpus", str(CORPUS),
-        "--retriever", "bm25", "--eval_batch_size", "2", *extra])
-    return evaluate(args, bench, planner=planner, grounder=grounder, qa=qa), planner
+        "--retriever", "bm25", "--eval_batch_size", "2", *extra], benchmark=bench)
+    return evaluate(config, planner=planner, grounder=grounder, qa=qa), planner
 
 
 def test_all_four_registered():
@@ -89,11 +90,13 @@ def test_benchmark_end_to_end_and_resume(bench, tmp_path, monkeypatch):
     assert metrics["n"] == 2 and metrics["metrics"] == pytest.approx(EXPECTED[bench])
     assert sum(metrics["status_counts"].values()) == 2 and metrics["seed"] == 42 and metrics["backend"] == "hf"
     assert "git_commit" in metrics and metrics["config"]["formulation"] == FORMULATION[bench]
-    assert metrics["tools"]["retriever"] == "bm25"
+    assert metrics["ran"]["tools"]["retriever"] == "bm25" and metrics["ran"]["driver"] == "batched"
+    assert set(metrics["ci95"]) == set(EXPECTED[bench]) and all(c["method"] == "wilson" or name == "f1"
+                                                                for name, c in metrics["ci95"].items())
     # rerun: nothing left to do, no duplicate lines, same metrics
     again, planner2 = _run(bench, tmp_path)
     assert planner2.calls == [] and len(read_jsonl(tmp_path / bench / "predictions.jsonl")) == 2
-    assert again["metrics"] == metrics["metrics"] and again["tools"] == metrics["tools"]
+    assert again["metrics"] == metrics["metrics"] and again["ran"] == metrics["ran"]
 
 
 def test_strategyqa_failure_counts_wrong_and_overlap_recorded(tmp_path, monkeypatch):
