@@ -141,7 +141,7 @@ def rescore_dir(save_dir: Path) -> dict[str, Any]:
     records = read_records(prediction_files(save_dir))
     result = dict(old)
     result.update(summarize(bench, examples, records.by_id, rescore=True, seed=int(cfg.get("seed") or 0)))
-    result["duplicate_records"] = records.duplicates
+    result["conflicting_records"] = records.conflicts
     result.setdefault("benchmark", bench.name)
     write_json(save_dir / METRICS, result)
     return result

@@ -190,7 +190,7 @@ def write_metrics(bench: Benchmark, examples: Sequence[Example], save_dir: Path,
     records = read_records(files if files is not None else prediction_files(save_dir))
     result = summarize(bench, examples, records.by_id, seed=int(extra.get("seed") or 0))
     result.update(extra)
-    result["duplicate_records"] = records.duplicates
+    result["conflicting_records"] = records.conflicts
     write_json(path, result)
     return result
 

@@ -7,9 +7,9 @@
 
 Each argument is one grounding line (``"; "``-joined actions allowed); all lines share one variable
 table. Failed actions are listed under ``"errors"`` (``{"errors": {"R3 = QA(...)": "..."}}``) and the
-exit status is 1. ``QA`` / ``Code`` need ``--qa_model`` (a local model folder, served by
-``lumos.inference.hf``) or ``--qa_model openai:<model>`` with ``--qa_base_url`` (any
-OpenAI-compatible server, through ``lumos.inference.openai``).
+exit status is 1. ``QA`` / ``Code`` need ``--qa_model``: a local model folder (served by
+``lumos.inference.hf``) or, as in the evaluation, a model name at ``--base_url`` (any OpenAI-compatible
+server; key in ``$<--api_key_env>``).
 
 Exercise: ``pytest tests/tools/test_execute_cli.py``.
 """
@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -29,15 +30,15 @@ from lumos.tools.executor import TOOL_DOMAINS, ToolConfig, build_toolbox, execut
 logger = logging.getLogger(__name__)
 
 
-def load_qa_backend(spec: str, base_url: str | None = None) -> Any:
-    """``PATH`` -> ``HFBackend(PATH)``; ``openai:<model>`` -> the OpenAI-compatible backend."""
-    if spec.startswith("openai:"):
-        from lumos.inference.openai import OpenAIBackend
+def load_qa_backend(spec: str, base_url: str | None = None, api_key_env: str = "OPENAI_API_KEY") -> Any:
+    """An existing folder -> ``HFBackend(folder)``; otherwise a model name at ``base_url``."""
+    if Path(spec).exists():
+        from lumos.inference.hf import HFBackend
 
-        return OpenAIBackend(spec.split(":", 1)[1], base_url=base_url)
-    from lumos.inference.hf import HFBackend
+        return HFBackend(spec)
+    from lumos.inference.openai import OpenAIBackend
 
-    return HFBackend(spec)
+    return OpenAIBackend(spec, base_url=base_url, api_key=os.environ.get(api_key_env), api="chat")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,8 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--knowledge", choices=("local", "wikipedia"), default="local")
     p.add_argument("--corpus", type=Path, help="paragraph corpus for --knowledge local")
     p.add_argument("--retriever", choices=("dense", "bm25"), default="dense")
-    p.add_argument("--qa_model", help="local model folder, or openai:<model>")
-    p.add_argument("--qa_base_url", help="base URL of an OpenAI-compatible server (with --qa_model openai:...)")
+    p.add_argument("--qa_model", help="local model folder, or a model name at --base_url")
+    p.add_argument("--base_url", help="OpenAI-compatible endpoint for a --qa_model name (default: api.openai.com)")
+    p.add_argument("--api_key_env", default="OPENAI_API_KEY", help="environment variable holding the endpoint's key")
     p.add_argument("--math_backend", choices=("sympy", "wolframalpha"), default="sympy")
     p.add_argument("--cache", type=Path, help="sqlite3 tool cache file")
     p.add_argument("-v", "--verbose", action="store_true")
@@ -60,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    backend = load_qa_backend(args.qa_model, args.qa_base_url) if args.qa_model else None
+    backend = load_qa_backend(args.qa_model, args.base_url, args.api_key_env) if args.qa_model else None
     config = ToolConfig(knowledge=args.knowledge, corpus=args.corpus, retriever=args.retriever, qa_backend=backend,
                         math_backend=args.math_backend, cache_path=args.cache)  # fmt: skip
     tools = build_toolbox(args.domain, config)

@@ -77,3 +77,19 @@ def test_chat_and_bounded_retries(server):
     with pytest.raises(Exception, match="503|Service Unavailable|Error code"):
         b.chat([[Message("user", "again")]])
     assert len(_Handler.requests) == 4  # gave up after 1 retry
+
+
+def test_chat_api_for_the_modules_sends_messages_and_a_partial_assistant_turn(server):
+    from lumos.agent.loop import AgentConfig, Request, _generate
+
+    b = OpenAIBackend("lumos_unified_ground_iterative", base_url=server, api_key="x", api="chat", max_retries=0)
+    reqs = [Request("ground", (Message("user", "Subgoal to be grounded: x"),), prefix="R1 = "),
+            Request("plan", (Message("user", "Task: y"),))]
+    outs = _generate(b, reqs, ["unused", "unused"], AgentConfig(formulation="lumos_iterative"))
+    assert outs == [" Answer: R1 =  ", " Answer: Task: "]  # the fake server echoes the last message (uncut)
+    (p1, first), (_, second) = _Handler.requests
+    assert p1.endswith("/chat/completions") and first["messages"][-1] == {"role": "assistant", "content": "R1 = "}
+    assert first["continue_final_message"] is True and first["add_generation_prompt"] is False
+    assert "continue_final_message" not in second and second["stop"] == ["\n"] and second["temperature"] == 0
+    assert b.describe() == {"kind": "openai", "model": "lumos_unified_ground_iterative",
+                            "base_url": server + "/", "api": "chat"}
