@@ -83,7 +83,7 @@ def run(argv: Sequence[str]) -> int:
     ctx = RunContext(config, bench, options=benchmark_options(parsed, bench.name), planner=planner, grounder=grounder,
                      loaded={plan: planner, **({ground: grounder} if ground and grounder else {})})
     agent = AgentConfig(formulation=config.formulation, prompt_style=config.prompt_style,
-                        max_new_tokens=config.max_new_tokens, batch_size=1)
+                        max_new_tokens=config.max_new_tokens, batch_size=1, failed_action=config.failed_action)
     try:
         [ep] = run_episodes([bench.make_episode(bench, example, ctx)], planner=planner, grounder=grounder, config=agent)
     finally:

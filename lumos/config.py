@@ -69,6 +69,9 @@ class EvalConfig:
     prompt_style: Literal["original", "consistent"] = field(default="original", metadata=_help(
         "original: the paper's eval prompts (no BOS, blank line between turns); consistent: the training rendering"))
     seed: int = field(default=42, metadata=_help("random seed (decoding is greedy)"))
+    failed_action: Literal["end", "continue"] = field(default="end", metadata=_help(
+        "end (the original): the first failed action ends the task; continue: the subgoal's other actions run and "
+        "the task ends only when its last action failed"))
     # --- tools ------------------------------------------------------------------------------------
     knowledge: Literal["local", "wikipedia"] = field(default="local", metadata=_help(
         "KnowledgeQuery source: local (BM25 over --corpus) or wikipedia (live, the paper's)"))

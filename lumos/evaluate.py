@@ -136,7 +136,8 @@ def _run_todo(config: EvalConfig, options: Any, bench: Benchmark, todo: list[Exa
         judge = ctx.llm(config.judge_model)
     agent = AgentConfig(formulation=config.formulation, prompt_style=config.prompt_style,
                         max_new_tokens=config.max_new_tokens, batch_size=config.eval_batch_size,
-                        concurrency=config.concurrency if getattr(planner, "concurrent", False) else 0)
+                        concurrency=config.concurrency if getattr(planner, "concurrent", False) else 0,
+                        failed_action=config.failed_action)
     bar = tqdm(total=len(todo), desc=f"{bench.name} {config.formulation}", unit="ex")
     lock = threading.Lock()
 

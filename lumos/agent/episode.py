@@ -94,12 +94,13 @@ class Dialogue(Protocol):
 # ------------------------------------------------------------------------------------------------
 # Results as the planner and the grounding module see them
 # ------------------------------------------------------------------------------------------------
-def bare_answer(value: Any) -> str | None:
-    """The short answer in a tool value: text after the last ``Answer: `` (no final period), a number, or
-    a one-line string; None for lists, tables and multi-line text (evidence, pages)."""
-    if isinstance(value, bool) or value is None:
-        return None if value is None else str(value)
-    if isinstance(value, int | float):
+def answer_text(value: Any) -> str | None:
+    """The answer a tool value states, as the grounding module saw earlier results in training: the text
+    after the last ``Answer: `` (QA replies ``Question: q; Answer: X.``), whitespace-stripped, its final
+    period kept; numbers and booleans as text; None for lists, tables and multi-line text (pages, evidence)."""
+    if value is None:
+        return None
+    if isinstance(value, bool | int | float):
         return str(value)
     if not isinstance(value, str):
         return None
@@ -108,24 +109,32 @@ def bare_answer(value: Any) -> str | None:
     value = value.strip()
     if not value or "\n" in value:
         return None
-    return value[:-1].strip() if value.endswith(".") else value
+    return value
 
 
 def feedback_text(value: Any) -> str:
-    """What the planner is told about a subgoal: its bare answer, else the value as text."""
-    answer = bare_answer(value)
-    if answer is not None:
-        return answer
-    if isinstance(value, list | tuple):
-        return ", ".join(str(v) for v in value)
-    return str(value).strip()
+    """What the planner is told about a subgoal's last result, as the training files wrote it: the answer
+    (``answer_text``; a list ``", "``-joined), then the text after its last ``=`` (an equation's right side),
+    without surrounding spaces and periods. ``Question: q; Answer: American.`` -> ``American``;
+    ``x + 3 = 11`` -> ``11``."""
+    text = answer_text(value)
+    if text is None:
+        text = ", ".join(str(v) for v in value) if isinstance(value, list | tuple) else str(value)
+    if "=" in text:
+        text = text[text.rfind("=") + 1 :]
+    return text.strip().strip(".").rstrip()
+
+
+def bare_answer(value: Any) -> str | None:
+    """``feedback_text`` of a short answer (``answer_text`` not None), else None."""
+    return None if answer_text(value) is None else feedback_text(value)
 
 
 def step_answer(step: Step) -> str | None:
-    """The bare answer of a step's last result (None if it failed or is not a short answer)."""
+    """A step's last result as earlier results are listed in grounding requests (``answer_text``), None if it failed."""
     if not step.results or step.results[-1].get("error") is not None:
         return None
-    return bare_answer(step.results[-1].get("value"))
+    return answer_text(step.results[-1].get("value"))
 
 
 @dataclass(frozen=True)
@@ -203,6 +212,7 @@ class Episode:
 
     ``observation=None`` takes the text ``env.reset()`` returns as the Initial Environment
     Description (SQL: the database's tables); give a string to fix it (``None.`` for maths and QA).
+    ``predict_at_cap``: whether an episode ended by ``max_subgoals`` still gets a prediction.
     ``extract`` reads the prediction of a finished Lumos episode (default: ``final_answer``);
     ``answer_of_output`` reads it from the single output of cot/direct. ``scorer`` scores the
     finished episode (it may read the environment, which is still open when scoring runs).
@@ -216,6 +226,7 @@ class Episode:
     observation: str | None = NO_OBSERVATION
     env: Environment | None = None
     max_subgoals: int = 5
+    predict_at_cap: bool = True
     extract: Extractor = final_answer
     answer_of_output: Callable[[str], str | None] = lambda out: out
     variables: dict[str, Any] = field(default_factory=dict)

@@ -20,8 +20,10 @@ Lumos-I round for an episode at subgoal k (docs/original.md has the prompts):
           j+1, <earlier results> if complex QA))...] -> ``R1 = ...; R2 = ...``
   execute the actions; the subgoal's last result is fed back.
 An episode ends on the stop sentence (``done``), when its environment ends the task (``done``,
-``trajectory.terminated``), after ``max_subgoals`` subgoals (``max_subgoals``), on a model output
-outside the grammar (``parse_error``) or when a subgoal's last action failed (``tool_error``). The
+``trajectory.terminated``), after ``max_subgoals`` subgoals (``max_subgoals``; a prediction only where
+the benchmark's original gave one at its cap: maths yes, complex QA no), on a model output outside the
+grammar (``parse_error``) or on a failed action (``tool_error``: by default, as the original, the first
+failed action; ``failed_action="continue"``: only a failed last action of the subgoal). The
 loop calls ``on_finish(episode)`` while the episode's environment is still open (so it can be
 scored), then closes the episode, always.
 
@@ -56,7 +58,8 @@ class Executor(Protocol):
     """``lumos.tools.executor.execute_actions``: runs actions in order, binding results into ``variables``."""
 
     def __call__(self, actions: Sequence[Action], tools: Mapping[str, Tool], variables: dict[str, Any], *,
-                 task: str, subgoal: str, subgoals: tuple[str, ...], is_last_group: bool) -> list[ToolResult]: ...
+                 task: str, subgoal: str, subgoals: tuple[str, ...], is_last_group: bool,
+                 on_error: str = "continue") -> list[ToolResult]: ...
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,9 @@ class AgentConfig:
     """How to drive the episodes.
 
     ``concurrency`` > 0 selects the concurrent driver (for backends behind a server); 0 the batched
-    one with ``batch_size`` episodes open at a time.
+    one with ``batch_size`` episodes open at a time. ``failed_action``: ``end`` (the original's rule: the
+    first failed action ends the task, the rest of the group is not executed) or ``continue`` (the group
+    runs on; the task ends only when the subgoal's last action failed).
     """
 
     formulation: str
@@ -72,9 +77,11 @@ class AgentConfig:
     max_new_tokens: int = 512
     batch_size: int = 8
     concurrency: int = 0
+    failed_action: Literal["end", "continue"] = "end"
 
     def __post_init__(self) -> None:
         check_choice(self.formulation, FORMULATIONS, "formulation")
+        check_choice(self.failed_action, ("end", "continue"), "failed-action policy")
         adds_bos(self.prompt_style)
         if self.batch_size < 1 or self.max_new_tokens < 1 or self.concurrency < 0:
             raise ValueError(f"batch_size and max_new_tokens must be >= 1 and concurrency >= 0: {self}")
@@ -157,16 +164,19 @@ def _after_ground(ep: Episode, prompt: str, output: str, config: AgentConfig, ex
         return
     step.actions = [action_dict(a) for a in actions]
     # the executor turns every ToolError into ToolResult(error=...); anything else is a bug and propagates
+    end_on_failure = config.failed_action == "end"
     results = execute(actions, ep.tools, ep.variables, task=ep.task, subgoal=step.subgoals[-1],
-                      subgoals=tuple(traj.subgoals), is_last_group=config.onetime)
+                      subgoals=tuple(traj.subgoals), is_last_group=config.onetime,
+                      on_error="stop" if end_on_failure else "continue")
     step.results = [jsonable(r.to_dict()) for r in results]
     if ep.terminated:
         traj.terminated = True
         traj.finish("done")
         return
     last = results[-1] if results else None
-    if last is None or not last.ok:
-        step.error = f"tool: {last.error if last is not None else 'no result'}"
+    failed = next((r for r in results if not r.ok), None) if end_on_failure else (last if last and not last.ok else None)
+    if last is None or failed is not None:
+        step.error = f"tool: {failed.error if failed is not None else 'no result'}"
         traj.finish("tool_error", step.error)
         return
     if config.onetime:
@@ -181,7 +191,7 @@ def _finalise(ep: Episode, config: AgentConfig) -> None:
     traj = ep.trajectory
     if config.lumos:
         traj.variables = jsonable(ep.variables)
-        if traj.status in ("done", "max_subgoals"):
+        if traj.status == "done" or (traj.status == "max_subgoals" and ep.predict_at_cap):
             traj.prediction = ep.extract(ep)
     if ep.env is not None:
         traj.terminated = traj.terminated or ep.terminated

@@ -37,7 +37,7 @@ def answer_episode(bench: Benchmark, example: Example, ctx: RunContext) -> Episo
 
     return Episode(example=example, task=example.question, tools=tools, scorer=scorer,
                    dialogue=StandardDialogue(bench.domain, list_earlier_results=bench.domain == "complex_qa"),
-                   max_subgoals=bench.max_subgoals, answer_of_output=extract)
+                   max_subgoals=bench.max_subgoals, predict_at_cap=bench.predict_at_cap, answer_of_output=extract)
 
 
 _ANSWER_IS = re.compile(r"answer is\s*:?\s*", re.IGNORECASE)

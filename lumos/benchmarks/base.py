@@ -111,6 +111,8 @@ class Benchmark:
         extract_answer: formulation -> reader of the answer from a cot/direct output.
         rescore: whether ``lumos score`` recomputes scores from saved predictions (answer metrics);
             False when scores come from an environment and are read back as recorded.
+        predict_at_cap: whether a Lumos-I episode ended by ``max_subgoals`` gets a prediction (the
+            original: maths yes, the final variable; complex QA no, only stopped tasks were answered).
     """
 
     name: str
@@ -125,6 +127,7 @@ class Benchmark:
     tool_options: Mapping[str, Any] = field(default_factory=dict)
     extract_answer: Mapping[str, Callable[[str], str | None]] = field(default_factory=dict)
     rescore: bool = True
+    predict_at_cap: bool = True
 
     def __post_init__(self) -> None:
         names = [m.name for m in self.metrics]

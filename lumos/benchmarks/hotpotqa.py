@@ -48,4 +48,4 @@ def load(data_dir: Path | None) -> Dataset:
 HOTPOTQA = register_benchmark(Benchmark(
     name="hotpotqa", domain="complex_qa", load=load, make_episode=answer_episode,
     metrics=(MetricSpec("em", exact_match), MetricSpec("f1", f1_score)), primary="em", max_subgoals=5,
-    tool_options={"last_question": "task"}, extract_answer=EXTRACT_ANSWER))
+    tool_options={"last_question": "task"}, extract_answer=EXTRACT_ANSWER, predict_at_cap=False))

@@ -61,4 +61,4 @@ def load(data_dir: Path | None) -> Dataset:
 STRATEGYQA = register_benchmark(Benchmark(
     name="strategyqa", domain="complex_qa", load=load, make_episode=answer_episode,
     metrics=(MetricSpec("acc", yes_no_accuracy),), primary="acc", max_subgoals=5,
-    tool_options={"last_question": "yes_no"}, extract_answer=EXTRACT_ANSWER))
+    tool_options={"last_question": "yes_no"}, extract_answer=EXTRACT_ANSWER, predict_at_cap=False))

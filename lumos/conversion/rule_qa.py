@@ -3,7 +3,7 @@
 Every decomposition step backed by paragraphs becomes ``KnowledgeQuery`` + ``ParagraphRetrieve`` per page and a
 ``QA`` over the retrieved paragraphs (and the results of the steps it refers to with ``#k``); a step without
 paragraphs (StrategyQA's ``operation``) combines earlier results with ``Calculator`` (a numeric comparison whose
-value checks out) or ``QA``. A StrategyQA step::
+value checks out, answered ``yes``/``no`` as the evaluation's Calculator answers it) or ``QA``. A StrategyQA step::
 
     Subgoal 1: Answer the question: How many kids did Julius Caesar have?
     Action 1-1: R1 = KnowledgeQuery(Julius Caesar) = WikipediaPage(Julius Caesar)
@@ -118,8 +118,9 @@ def convert_strategyqa(record: SourceRecord) -> str:
             va, vb = step_values.get(a), step_values.get(b)
             if va is not None and vb is not None and a in step_vars and b in step_vars:
                 op = ">" if compare.group(2) else "<"
-                value = str(va > vb if op == ">" else va < vb)
-                if not last or value == gold:
+                truth = va > vb if op == ">" else va < vb
+                value = "yes" if truth else "no"  # the form the evaluation's Calculator answers a yes/no question in
+                if not last or str(truth) == gold:
                     step_vars[k] = plan.action("Calculator", f"{step_vars[a]} {op} {step_vars[b]}", value)
                     step_values[k] = None
                     continue

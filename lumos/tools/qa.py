@@ -14,7 +14,8 @@ own question when that gives no answer; ``yes_no`` (StrategyQA) appends `` Must 
 ``action`` changes nothing. The original's Google-search fallback is not reproduced (no live search).
 
 ``Calculator(R6 > R3)`` in this domain: when the arguments, with variables replaced by their
-answers, are plain arithmetic, sympy computes it (``Question: <subgoal>; Answer: True``); otherwise
+answers, are plain arithmetic, sympy computes it, a comparison answering the yes/no question it serves
+(``Question: <subgoal>; Answer: yes``); otherwise
 the original LLM path (operators stripped, QA with the subgoal as question). ``Code`` is
 ``lumos.tools.code.LLMCode``.
 
@@ -143,6 +144,16 @@ def _is_arithmetic(text: str) -> bool:
     return all(n in FUNCTIONS or n in ("True", "False") for n in names)
 
 
+def answer_form(value: Any, question: str) -> str:
+    """A computed value in the form the question expects: a comparison (True/False) answers a yes/no question
+    ``yes``/``no`` (``True``/``False`` only when the question asks "true or false"), as the original's
+    LLM-answered Calculator did; anything else as text."""
+    text = str(value).strip()
+    if text in ("True", "False") and "true or false" not in question.lower():
+        return "yes" if text == "True" else "no"
+    return text
+
+
 class QACalculator:
     """``Calculator`` of the complex-QA domain: sympy for arithmetic, otherwise the original LLM path."""
 
@@ -161,7 +172,7 @@ class QACalculator:
         question = _subgoal_question(call) or call.task
         arithmetic = substitute(call.action.args, call.variables)
         if self.engine is not None and _is_arithmetic(arithmetic):
-            value = self.engine.call("calculate", arithmetic)
+            value = answer_form(self.engine.call("calculate", arithmetic), question)
             return ToolOutput(f"Question: {question}; Answer: {value}", extra={"engine": self.engine.name})
         if self.backend is None:
             raise ToolError(f"Calculator({call.action.args}) is not arithmetic and no QA model is configured")

@@ -242,3 +242,44 @@ def test_config_rejects_unknown_values():
         AgentConfig(formulation="lumos-iterative")
     with pytest.raises(ValueError, match="prompt style"):
         AgentConfig(formulation="cot", prompt_style="fancy")
+
+
+@pytest.mark.parametrize("policy,status,executed", [("end", "tool_error", 1), ("continue", "done", 2)])
+def test_a_failed_action_ends_the_task_as_in_the_original(fn_tool, execute, policy, status, executed):
+    def calc(call):
+        if "1 / 0" in call.action.args:
+            raise ToolError("division by zero")
+        return 7
+
+    tool = fn_tool("Calculator", calc)
+    planner = ScriptedBackend(lambda p: "Subgoal 1: Go." if p.count("<|assistant|>") == 1 else "Yes, I will stop planning.")
+    grounder = ScriptedBackend(lambda p: "R1 = Calculator(1 / 0); R2 = Calculator(3 + 4)")
+    [traj] = run_agent(["t"], planner=planner, grounder=grounder, tools={"Calculator": tool}, domain="maths",
+                       config=AgentConfig(formulation="lumos_iterative", failed_action=policy), execute=execute)
+    assert traj.status == status and len(tool.calls) == executed
+    assert traj.prediction == (None if policy == "end" else "7")
+
+
+@pytest.mark.parametrize("predict_at_cap,prediction", [(True, "2"), (False, None)])
+def test_prediction_at_the_subgoal_cap_follows_the_benchmark(fn_tool, execute, predict_at_cap, prediction):
+    planner = ScriptedBackend(lambda p: f"Subgoal {p.count('<|assistant|>')}: Again.")
+    grounder = ScriptedBackend(lambda p: f"R{p.count('<|assistant|>')} = Calculator(1 + 1)")
+    ep = Episode(example=Example("0", "t", ""), task="t", tools={"Calculator": fn_tool("Calculator", lambda c: 2)},
+                 scorer=lambda e: {}, max_subgoals=2, predict_at_cap=predict_at_cap)
+    run_episodes([ep], planner=planner, grounder=grounder, config=AgentConfig(formulation="lumos_iterative"))
+    assert ep.trajectory.status == "max_subgoals" and ep.trajectory.prediction == prediction
+
+
+@pytest.mark.parametrize("value,feedback,listed", [
+    ("24", "24", "24"),
+    ("x + 3 = 11", "11", "x + 3 = 11"),                                        # an equation: its right side
+    ("Question: Who?; Answer: American.", "American", "American."),            # period kept where training kept it
+    ("Question: How many?; Answer: 3 = three", "three", "3 = three"),
+    ("U.S.", "U.S", "U.S."),
+    (["a", "b"], "a, b", None),
+    ("Evidence 1: x\nEvidence 2: y", "Evidence 1: x\nEvidence 2: y", None),
+])
+def test_feedback_and_listed_results_as_in_the_training_files(value, feedback, listed):
+    from lumos.agent.episode import answer_text, feedback_text
+
+    assert feedback_text(value) == feedback and answer_text(value) == listed

@@ -88,12 +88,12 @@ def test_strategyqa_retrieval_per_fact_then_combination():
         "Action 2-2: R5 = ParagraphRetrieve(R4, Query: When was the Larkspur Bridge built?) = Paragraph(Larkspur Bridge-2)\n"
         "Action 2-3: R6 = QA([R5], Question: When was the Larkspur Bridge built?) = 1903\n\n"
         "Subgoal 3: Answer the question: Is #1 before #2?\n"
-        "Action 3-1: R7 = Calculator(R3 < R6) = True"
+        "Action 3-1: R7 = Calculator(R3 < R6) = yes"  # a comparison answers its yes/no question yes/no
     )
     # no complete annotator: each step's paragraphs come from the first annotator that has some
     assert "KnowledgeQuery(Marrow River)" in out[1] and "KnowledgeQuery(Cargo ship)" in out[1]
     assert out[1].endswith("R7 = QA([R3, R6], Question: Is #1 deep enough for #2?) = False")
-    assert "= 5\n" in out[2] and out[2].endswith("R7 = Calculator(R3 > R6) = True")  # "five children" -> 5
+    assert "= 5\n" in out[2] and out[2].endswith("R7 = Calculator(R3 > R6) = yes")  # "five children" -> 5
     assert isinstance(out[3], RuleError)
 
 

@@ -90,8 +90,10 @@ def test_calculator_uses_sympy_for_arithmetic(scripted_chat, math_engine):
     variables = {"R3": "Question: How many kids did Julius Caesar have?; Answer: 3.",
                  "R6": "Question: How many kids did Genghis Khan have?; Answer: 16."}  # fmt: skip
     out = tool(call("R7 = Calculator(R6 > R3)", variables, subgoal="Subgoal 3: Determine if Genghis Khan had more kids."))
-    assert out.value == "Question: Determine if Genghis Khan had more kids.; Answer: True"
+    assert out.value == "Question: Determine if Genghis Khan had more kids.; Answer: yes"  # the form a yes/no question expects
     assert llm.prompts == []
+    out = tool(call("R7 = Calculator(R6 < R3)", variables, subgoal="Subgoal 3: True or false: Caesar had more kids?"))
+    assert out.value.endswith("Answer: False")
     out = tool(call("R8 = Calculator(100,000 - R3)", variables, subgoal="Subgoal 4: Calculate the difference."))
     assert out.value.endswith("Answer: 99997")
 
