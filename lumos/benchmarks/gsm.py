@@ -1,8 +1,9 @@
 """GSM8K test set (1,319 problems). Line of data/eval/gsm/test.jsonl (= upstream gsm8k/test.jsonl):
 ``{"question": "Janet's ducks lay 16 eggs per day...", "answer": "Janet sells 16 - 3 - 4 = <<16-3-4=9>>9 ...\\n#### 18"}``.
-Gold = text after ``####`` without thousands commas. Metric: numeric match (``18.0`` == ``18``). Lumos-I cap: 8 subgoals.
+Question stripped as the original did; gold = text after ``####`` without thousands commas (a number, or the
+record is rejected). Metric: strict numeric accuracy (``lumos.metrics.numeric_match``). Lumos-I cap: 8 subgoals.
 
-Run: ``python -m eval.gsm.run_eval --data_dir ../shared/data --formulation lumos_onetime --max_num_examples 10``.
+Run: ``python -m eval.gsm.run_eval --data_dir $LUMOS_DATA_DIR --formulation lumos_onetime --max_num_examples 10``.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lumos.benchmarks.base import Benchmark, Example, find_data_file, register_benchmark
-from lumos.metrics import numeric_match
+from lumos.metrics import numeric_match, parse_number
 from lumos.utils.io import DataFormatError, iter_jsonl, require_field
 
 FILES = ("test.jsonl", "gsm/test.jsonl", "gsm8k/test.jsonl")
@@ -25,7 +26,9 @@ def load_examples(path: Path) -> list[Example]:
         if "####" not in answer:
             raise DataFormatError(f"{where}: field 'answer' has no '#### <number>' final answer")
         gold = answer.split("####")[-1].strip().replace(",", "")
-        out.append(Example(id=str(len(out)), question=question, answer=gold))
+        if parse_number(gold) is None:
+            raise DataFormatError(f"{where}: field 'answer' ends with '#### {gold}', not a number")
+        out.append(Example(id=str(len(out)), question=question.strip(), answer=gold))
     return out
 
 
