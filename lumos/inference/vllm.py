@@ -29,15 +29,6 @@ from lumos.inference.hf import cut_at_stop
 logger = logging.getLogger(__name__)
 
 
-def vllm_available() -> bool:
-    """True when ``import vllm`` works in this interpreter."""
-    try:
-        import vllm  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def adapter_base(path: str | Path) -> str | None:
     """The base model of a PEFT LoRA adapter folder, or None if ``path`` is not an adapter."""
     cfg = Path(path) / "adapter_config.json"

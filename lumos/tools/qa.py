@@ -31,7 +31,7 @@ from typing import Any, Literal
 from lumos.formats.prompts import MUST_ANSWER_YES_NO, QA_FORCED, QA_WITH_CONTEXT, QA_WITHOUT_CONTEXT
 from lumos.tools.base import ToolCall, ToolError, ToolOutput
 from lumos.tools.code import LLMCode, backend_id, chat_once
-from lumos.tools.mathtext import FUNCTIONS, MathTextError, answer_text, check_math, substitute
+from lumos.tools.mathtext import FUNCTIONS, MathTextError, check_math, substitute
 
 LastQuestion = Literal["task", "yes_no", "action"]
 LAST_QUESTIONS: tuple[str, ...] = ("task", "yes_no", "action")
@@ -198,11 +198,6 @@ class QACode:
 
     def __call__(self, call: ToolCall) -> ToolOutput:
         if self.llm_code is None:
-            raise ToolError("Code needs a language model (--qa_model or --code_model)")
+            raise ToolError("Code needs a language model (--qa_model; Code uses the QA model)")
         pseudo = substitute(call.action.args, call.variables, wrap="{}")
         return self.llm_code.run(pseudo)
-
-
-def answer_of(value: Any) -> str:
-    """The answer part of a tool result (``"Question: q; Answer: X."`` -> ``"X"``); see ``mathtext.answer_text``."""
-    return answer_text(value)
