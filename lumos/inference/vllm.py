@@ -39,7 +39,7 @@ def adapter_base(path: str | Path) -> str | None:
 
 def build_engine(model: str, *, dtype: str = "bfloat16", max_model_len: int = 4096, enable_lora: bool = False,
                  max_lora_rank: int = 64, seed: int = 0, enforce_eager: bool = True, **kwargs: Any) -> Any:
-    """A ``vllm.LLM`` with settings that work on CPU (cpu-notes §3) and on GPU."""
+    """A ``vllm.LLM`` with settings that work on CPU and on GPU."""
     from vllm import LLM
 
     os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "2")

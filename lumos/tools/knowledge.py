@@ -18,8 +18,8 @@ Wikipedia tables):
   ``{"question_id", "question_text", "contexts": [{"title", "paragraph_text", ...}], ...}``;
 * StrategyQA paragraphs json (``strategyqa_dev_paragraphs.json``):
   ``{"Title-3": {"title", "content", "para_index"}}``;
-* a plain jsonl (or JSON list) of ``{"title": ..., "paragraph_text": ...}``, e.g. a Wikipedia dump
-  (HotpotQA's 2017 abstracts, one line per article) for the open-domain setting.
+* a plain jsonl (or JSON list) of ``{"title": ..., "paragraph_text": ...}``, e.g. a Wikipedia dump converted
+  to it (HotpotQA's 2017 intro paragraphs, one line per article) for the open-domain setting.
 
 A HotpotQA paragraph is its sentences joined as they are (each sentence after the first carries its
 leading space). The same paragraph met under many questions is kept once.

@@ -6,7 +6,7 @@ instruct model (``--qa_model PATH``) or an OpenAI-compatible server — and retu
 ``"Question: <q>; <reply>"``, e.g. ``"Question: Who portrayed Corliss Archer?; Answer: Shirley Temple"``; a reply
 without the ``Answer: `` label (small local models) is labelled, keeping its first line (``labelled``).
 If the reply contains ``No answer`` it asks again without context (``QA_WITHOUT_CONTEXT``), or with
-``QA_FORCED`` when the question says ``Must answer yes/no`` (spec §5.1).
+``QA_FORCED`` when the question says ``Must answer yes/no`` (docs/original.md, "Complex-QA tools").
 
 The last action of a Lumos-O grounding (``ToolCall.is_last``) is treated per benchmark
 (``last_question``): ``task`` (HotpotQA) asks the task's question and falls back to the action's

@@ -72,7 +72,7 @@ def test_strategyqa_overlap_on_the_real_files(shared_data, tmp_path):
     # dev.json (229) vs train.json (2,061): disjoint splits of StrategyQA's official train set
     dev = get_benchmark("strategyqa", shared_data)
     assert dev.info["train_overlap"]["n_in_train"] == 0
-    # the original data/eval/strategyqa/test.json held all 2,290 official-train questions (spec §5.2)
+    # the original data/eval/strategyqa/test.json held all 2,290 official-train questions (docs/original.md, "Evaluation data")
     records = [{"question": r["question"], "answer": r["answer"]}
                for name in ("train.json", "dev.json") for r in json.loads((shared_data / "strategyqa" / name).read_text())]
     (tmp_path / "test.json").write_text(json.dumps(records))
@@ -143,3 +143,9 @@ def test_original_hotpotqa_questions_with_spaces(shared_data):
     raw = json.loads(b.source.read_text())[:1000]
     assert sum(r["question"] != r["question"].strip() for r in raw) == 63
     assert all(e.question == r["question"].strip() for e, r in zip(b.examples, raw))
+
+
+@pytest.mark.parametrize("bench,cap", [("gsm", 8), ("svamp", 8), ("hotpotqa", 5), ("strategyqa", 5)])
+def test_lumos_i_subgoal_caps(bench, cap):
+    # the original's loops: gsm 16 steps (8 subgoals), hotpotqa/strategyqa 10 (5); svamp 4 (2), raised to 8 here
+    assert get_benchmark(bench, FIXTURES / "eval" / bench).max_subgoals == cap

@@ -96,6 +96,7 @@ def test_shipped_recipe_configs_are_the_paper_defaults(recipe):
     )
     assert (args.num_train_epochs, args.total_batch_size, args.max_seq_length) == (2, 128, 1024)
     assert args.accumulation_steps(2) == 32 and args.accumulation_steps(8) == 8
+    assert (args.seed, args.use_lora, args.packing) == (42, False, False)  # a seed (the original passed none)
 
 
 def test_cpu_overlay_parses():
