@@ -3,9 +3,9 @@ upstream dev.json/train.json records add ``qid, term, facts, decomposition, evid
 Lumos-I cap: 5 subgoals. Questions are stripped as the original did.
 
 The original test.json (2,290 questions) is StrategyQA's whole *train* set, from which Lumos's complex-QA
-training data was converted (docs/original.md, "Evaluation data"). When a ``train.json`` sits next to the eval file (or under
-``<data_dir>/strategyqa/``), every example is checked against it: ``info["train_overlap"]`` counts the eval
-questions present in train and each example's ``metadata["in_train"]`` says whether it is one. Without
+training data was converted (docs/original.md, "Evaluation data"). When a ``train.json`` sits next to the eval
+file (or under ``<data_dir>/strategyqa/``), every example is checked against it: ``info["train_overlap"]`` counts
+the eval questions present in train and each example's ``metadata["in_train"]`` says whether it is one. Without
 ``test.json`` the upstream ``dev.json`` (229 questions) is used.
 
 Run: ``python -m eval.strategyqa.run_eval --data_dir $LUMOS_DATA_DIR --formulation lumos_onetime --max_num_examples 5``.
