@@ -2,7 +2,7 @@
 
 transformers reads GGUF (with the ``gguf`` package) but cannot ``save_pretrained`` a model loaded
 from it (``The model is quantized with gguf and is not serializable``). We copy the de-quantised
-weights into a plain ``LlamaConfig`` model and save that (cpu-notes §4), giving a normal Hugging
+weights into a plain ``LlamaConfig`` model and save that, giving a normal Hugging
 Face folder (``model.safetensors``, tokenizer files) that loads offline.
 
 Run: ``python -m lumos.base_model --output models/smollm2-135m-instruct`` (``./setup.sh`` does).

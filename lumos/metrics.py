@@ -2,16 +2,18 @@
 
 * HotpotQA: the official ``normalize_answer`` (lower-case, drop punctuation, drop articles
   a/an/the, collapse whitespace), exact match and token F1 (yes/no/noanswer must match exactly).
-* Maths (GSM8K, SVAMP): numeric comparison, so ``18.0 == 18``, ``"1,000" == 1000``, ``"$18"`` and
-  ``"18 dollars"`` both read 18, ``37/2`` is 18.5; non-numbers compare as normalised text.
+* Maths (GSM8K, SVAMP): strict numeric accuracy. A prediction is right only if it *is* one number
+  equal to the gold (``parse_number`` lists what may surround the number): ``18.0``, ``$1,000``,
+  ``18 dollars``, ``40%``, ``1 1/2``, ``1e3`` read as numbers; ``2*x + 3 = 11``, ``18 or 20``,
+  ``x > 3``, ``sqrt(2)``, ``R1 + 5``, ``-2, 2`` and ``6,4`` are not numbers, hence wrong.
 * StrategyQA: yes/no accuracy; a prediction is True iff it says ``yes`` or ``true``.
 * ``llm_judge``: the original GPT-4 judge prompt (``JUDGE``), off by default; counts 1 iff the
   stripped reply is ``CORRECT``.
 
 Every metric maps (prediction or None, gold) to a float; a missing prediction scores 0.
 
-    >>> numeric_match("18.0", "18"), exact_match("The Eiffel Tower", "eiffel tower")
-    (1.0, 1.0)
+    >>> numeric_match("18.0", "18"), numeric_match("18 or 20", "18"), exact_match("The Eiffel Tower", "eiffel tower")
+    (1.0, 0.0, 1.0)
 
 Exercise: ``pytest tests/test_metrics.py``.
 """
@@ -31,7 +33,6 @@ from lumos.formats.prompts import JUDGE
 from lumos.inference.base import Backend
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
-_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:\s*/\s*\d+(?:\.\d+)?)?|-?\.\d+")
 _PUNCT = set(string.punctuation)
 
 
@@ -67,33 +68,103 @@ def f1_score(prediction: str | None, gold: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-def parse_number(text: str | float | int | None) -> float | None:
-    """The number a maths answer states: its last number (commas dropped, ``a/b`` evaluated); None if none."""
-    if text is None:
-        return None
-    if isinstance(text, int | float) and not isinstance(text, bool):
-        return float(text)
-    found = _NUMBER.findall(str(text))
-    if not found:
-        return None
-    token = found[-1].replace(",", "").replace(" ", "")
-    try:
-        if "/" in token:
-            num, den = token.split("/")
-            return float(Fraction(num) / Fraction(den)) if float(den) != 0 else None
-        return float(token)
-    except (ValueError, ZeroDivisionError):
-        return None
+# Maths answers --------------------------------------------------------------------------------------
+# What may surround the one number of a maths answer (see ``parse_number``).
+_CURRENCY = "$€£¥₹"
+_PLAIN = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?")
+_FRACTION = re.compile(r"(\d+)/(\d+)")
+_MIXED = re.compile(r"(\d+)\s+(\d+)/(\d+)")
+_UNIT_WORD = re.compile(r"[A-Za-z]{2,}")
+# Trailing words that are not units: they join, compare or scale numbers (``18 or 20``, ``5 million``)
+# or make the answer a sentence (``18 is the answer``).
+NOT_UNITS = frozenset(
+    "or and to by times plus minus over divided multiplied than more less of is are was were equals equal "
+    "an the hundred hundreds thousand thousands million millions billion billions trillion dozen dozens "
+    "half halves quarter quarters third thirds".split()
+)
+MAX_UNIT_WORDS = 2
 
 
-def numeric_match(prediction: str | None, gold: str | float | int, *, rel_tol: float = 1e-6) -> float:
-    """Maths accuracy: numbers equal within ``rel_tol`` (``18.0`` == ``18``); else normalised text equality."""
-    if prediction is None:
+def _strip_unit(s: str) -> str:
+    """``s`` without a unit of at most ``MAX_UNIT_WORDS`` trailing words (at least one word stays)."""
+    words = s.split()
+    n = 0
+    while n < MAX_UNIT_WORDS and len(words) - n > 1:
+        word = words[-1 - n]
+        if not _UNIT_WORD.fullmatch(word) or word.lower() in NOT_UNITS:
+            break
+        n += 1
+    return " ".join(words[: len(words) - n]) if n else s
+
+
+def _take_sign(s: str) -> tuple[int, str]:
+    if s[:1] in ("+", "-"):
+        return (-1 if s[0] == "-" else 1), s[1:].lstrip()
+    return 1, s
+
+
+def parse_number(text: str | float | int | None) -> Fraction | None:
+    """The number a maths answer *is*, exactly; None unless the whole text is one number.
+
+    Around the number only these may appear, in this order from the outside in: surrounding
+    whitespace; one final period (``18.``); a unit of at most two trailing words of letters
+    (``18 dollars``, ``5 square feet``; single letters such as ``x`` and the words in ``NOT_UNITS``
+    are not units); a ``%`` or ``percent``; a leading sign and/or currency sign (``-$5``, ``$-5``,
+    ``€3``). The number itself is an integer or decimal with optional valid thousands separators
+    (``1,000``, ``12,345.5``; not ``6,4`` or ``1,0000``) and an optional exponent (``1e3``), an
+    integer fraction ``37/2`` (18.5; the form WolframAlpha and our sympy tools print non-terminating
+    values in), or a mixed number ``1 1/2`` (1.5).
+
+    >>> parse_number("$1,000."), parse_number("1 1/2 cups"), parse_number("18 or 20"), parse_number("6,4")
+    (Fraction(1000, 1), Fraction(3, 2), None, None)
+    """
+    if text is None or isinstance(text, bool):
+        return None
+    if isinstance(text, int):
+        return Fraction(text)
+    if isinstance(text, float):
+        return Fraction(repr(text)) if math.isfinite(text) else None
+    s = str(text).strip().replace("\u2212", "-")
+    if s.endswith("."):
+        s = s[:-1].rstrip()
+    if not s:
+        return None
+    s = _strip_unit(s)  # ``percent`` is a unit word
+    if s.endswith("%"):
+        s = s[:-1].rstrip()
+    sign, s = _take_sign(s)
+    if s[:1] and s[0] in _CURRENCY:
+        s = s[1:].lstrip()
+        if sign == 1:
+            sign, s = _take_sign(s)
+    if m := _MIXED.fullmatch(s):
+        whole, num, den = (int(g) for g in m.groups())
+        return sign * (whole + Fraction(num, den)) if 0 < num < den else None
+    if m := _FRACTION.fullmatch(s):
+        num, den = int(m.group(1)), int(m.group(2))
+        return sign * Fraction(num, den) if den else None
+    if _PLAIN.fullmatch(s):
+        return sign * Fraction(s.replace(",", ""))
+    return None
+
+
+def numeric_match(prediction: str | None, gold: str | float | int, *, rel_tol: float = 1e-9) -> float:
+    """Strict maths accuracy: 1.0 iff ``prediction`` is one number (``parse_number``) equal to the gold.
+
+    Equal means exactly equal, or within ``rel_tol`` for floating-point noise (``18.000000000001``).
+    A prediction that is not one number scores 0 (``x = 5``, ``18 or 20``); apply the original's answer
+    extraction first for cot/direct outputs (``lumos.answers``).
+
+    Raises:
+        ValueError: when the gold answer is not a number (a data error, not a wrong prediction).
+    """
+    g = parse_number(gold)
+    if g is None:
+        raise ValueError(f"gold answer {gold!r} is not a number")
+    p = parse_number(prediction)
+    if p is None:
         return 0.0
-    p, g = parse_number(prediction), parse_number(gold)
-    if p is not None and g is not None:
-        return float(math.isclose(p, g, rel_tol=rel_tol, abs_tol=1e-9))
-    return float(normalize_answer(str(prediction)) == normalize_answer(str(gold)) != "")
+    return float(p == g or math.isclose(float(p), float(g), rel_tol=rel_tol, abs_tol=0.0))
 
 
 def yes_no(prediction: str | None) -> bool | None:
@@ -114,7 +185,7 @@ def yes_no_accuracy(prediction: str | None, gold: str | bool) -> float:
 
 
 def llm_judge(judge: Backend, items: list[tuple[str, str | None, str]], *, max_new_tokens: int = 100) -> list[float]:
-    """The original judge (spec §5.1): 1.0 iff the reply to ``JUDGE`` is exactly ``CORRECT``.
+    """The original judge (docs/original.md): 1.0 iff the reply to ``JUDGE`` is exactly ``CORRECT``.
 
     Args:
         judge: a chat backend (the paper used gpt-4).

@@ -14,6 +14,9 @@ Module = Literal["plan", "ground"]
 Formulation = Literal["lumos_iterative", "lumos_onetime", "cot", "direct"]
 FORMULATIONS: tuple[str, ...] = ("lumos_iterative", "lumos_onetime", "cot", "direct")
 MODULES: tuple[str, ...] = ("plan", "ground")
+# Training recipes: a module and formulation, or a baseline (configs/train/<recipe>.yaml).
+RECIPES: tuple[str, ...] = ("plan_iterative", "plan_onetime", "ground_iterative", "ground_onetime", "cot", "direct",
+                            "integrated")  # fmt: skip
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_BASE_MODEL = REPO_ROOT / "models" / "smollm2-135m-instruct"
@@ -34,6 +37,18 @@ def checkpoint_name(domain: str, module: str, formulation: str) -> str:
     check_choice(module, MODULES, "module")
     check_choice(formulation, ("iterative", "onetime"), "formulation")
     return f"lumos_{domain}_{module}_{formulation}"
+
+
+def recipe_name(task: str, recipe: str) -> str:
+    """The training file's and the output folder's name of a recipe: ``checkpoint_name`` for the modules and
+    baselines (``lumos_maths_plan_iterative``, ``maths_cot``), ``lumos_<task>_integrated`` for integrated training."""
+    check_choice(recipe, RECIPES, "recipe")
+    if recipe == "integrated":
+        return f"lumos_{task}_integrated"
+    if recipe in ("cot", "direct"):
+        return checkpoint_name(task, "", recipe)
+    module, formulation = recipe.split("_")
+    return checkpoint_name(task, module, formulation)
 
 
 def data_dir(explicit: str | Path | None = None) -> Path | None:

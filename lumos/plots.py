@@ -47,12 +47,13 @@ def grouped_bar_chart(rows: Sequence[Mapping[str, Any]], path: str | Path, *, ti
     return path
 
 
-def markdown_table(rows: Sequence[Mapping[str, Any]], *, paper: Mapping[str, str] | None = None) -> str:
-    """Agents as rows, ``benchmark metric`` as columns (percent, with n), plus a paper column per agent."""
+def markdown_table(rows: Sequence[Mapping[str, Any]], *, paper: Mapping[str, str] | None = None,
+                   paper_label: str = "paper (Llama-2-7B)") -> str:
+    """Agents as rows, ``benchmark metric`` as columns (percent, with n), plus a ``paper_label`` column per agent."""
     cols = list(dict.fromkeys((r["benchmark"], r["metric"]) for r in rows))
     agents = list(dict.fromkeys(r["agent"] for r in rows))
     cell = {(r["agent"], r["benchmark"], r["metric"]): r for r in rows}
-    header = ["agent"] + [f"{b} {m} (n)" for b, m in cols] + (["paper (Llama-2-7B)"] if paper is not None else [])
+    header = ["agent"] + [f"{b} {m} (n)" for b, m in cols] + ([paper_label] if paper is not None else [])
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for agent in agents:
         cells = [agent]

@@ -3,7 +3,7 @@
 # SmolLM2-135M (LoRA) as Lumos-I, Lumos-O, CoT- and direct-trained agents with the same budget, evaluate on
 # GSM8K, SVAMP and the 500 local-corpus HotpotQA questions, plus the untrained base as the floor.
 # Every stage is resumable: rerun the same command after an interruption.
-# Usage: LUMOS_DATA_DIR=../shared/data ./scripts/reproduce_cpu.sh [--steps N] [--n_gsm N] [--run NAME] ...
+# Usage: LUMOS_DATA_DIR=/path/to/data ./scripts/reproduce_cpu.sh [--steps N] [--n_gsm N] [--run NAME] ...
 #        (all flags: ./scripts/reproduce_cpu.sh --help). Output: results/reproduce_cpu/<run>/{summary.json,table.md,plot.png}
 set -euo pipefail
 cd "$(dirname "$0")/.."

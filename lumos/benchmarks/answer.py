@@ -16,7 +16,6 @@ Exercise: ``pytest tests/benchmarks/test_smoke.py``.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from lumos.agent.episode import Episode, StandardDialogue
@@ -30,7 +29,7 @@ def answer_episode(bench: Benchmark, example: Example, ctx: RunContext) -> Episo
     """The episode of one question of an answer benchmark (``bench.domain`` is maths or complex_qa)."""
     lumos = ctx.config.lumos
     tools = ctx.toolbox(bench.domain) if lumos else {}
-    extract = bench.extract_answer.get(ctx.config.formulation, lambda out: out)
+    extract = bench.extract_answer.get(ctx.config.formulation, lambda out: out)  # cot/direct: lumos.answers
 
     def scorer(ep: Episode) -> dict[str, float]:
         return bench.score_prediction(ep.trajectory.prediction, ep.example)
@@ -39,17 +38,3 @@ def answer_episode(bench: Benchmark, example: Example, ctx: RunContext) -> Episo
                    dialogue=StandardDialogue(bench.domain, list_earlier_results=bench.domain == "complex_qa"),
                    max_subgoals=bench.max_subgoals, predict_at_cap=bench.predict_at_cap, answer_of_output=extract)
 
-
-_ANSWER_IS = re.compile(r"answer is\s*:?\s*", re.IGNORECASE)
-
-
-def cot_answer(output: str) -> str:
-    """The answer of a CoT rationale: text after the last ``answer is`` (maths ``Answer is X.``,
-    complex QA ``... the answer is X.``), without the final period; the whole output if absent."""
-    parts = _ANSWER_IS.split(output)
-    answer = parts[-1] if len(parts) > 1 else output
-    answer = answer.strip()
-    return answer[:-1].strip() if answer.endswith(".") else answer
-
-
-EXTRACT_ANSWER = {"cot": cot_answer, "direct": lambda out: out}

@@ -1,14 +1,14 @@
 """StrategyQA yes/no questions. Record of data/eval/strategyqa/test.json: ``{"question": "...", "answer": true}``;
 upstream dev.json/train.json records add ``qid, term, facts, decomposition, evidence``. Metric: yes/no accuracy.
-Lumos-I cap: 5 subgoals.
+Lumos-I cap: 5 subgoals. Questions are stripped as the original did.
 
 The original test.json (2,290 questions) is StrategyQA's whole *train* set, from which Lumos's complex-QA
-training data was converted (spec §5.2). When a ``train.json`` sits next to the eval file (or under
-``<data_dir>/strategyqa/``), every example is checked against it: ``info["train_overlap"]`` counts the eval
-questions present in train and each example's ``metadata["in_train"]`` says whether it is one. Without
+training data was converted (docs/original.md, "Evaluation data"). When a ``train.json`` sits next to the eval
+file (or under ``<data_dir>/strategyqa/``), every example is checked against it: ``info["train_overlap"]`` counts
+the eval questions present in train and each example's ``metadata["in_train"]`` says whether it is one. Without
 ``test.json`` the upstream ``dev.json`` (229 questions) is used.
 
-Run: ``python -m eval.strategyqa.run_eval --data_dir ../shared/data --formulation lumos_onetime --max_num_examples 5``.
+Run: ``python -m eval.strategyqa.run_eval --data_dir $LUMOS_DATA_DIR --formulation lumos_onetime --max_num_examples 5``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from lumos.benchmarks.answer import EXTRACT_ANSWER, answer_episode
+from lumos.answers import strategyqa_cot, strategyqa_direct
+from lumos.benchmarks.answer import answer_episode
 from lumos.benchmarks.base import Benchmark, Dataset, Example, MetricSpec, find_data_file, register_benchmark
 from lumos.metrics import normalize_answer, yes_no_accuracy
 from lumos.utils.io import DataFormatError, read_json, require_field
@@ -48,7 +49,7 @@ def load(data_dir: Path | None) -> Dataset:
         where = f"{path}[{i}]"
         question = require_field(rec, "question", where, str)
         answer = require_field(rec, "answer", where, bool)
-        examples.append(Example(id=str(rec.get("qid", i)), question=question, answer=str(answer),
+        examples.append(Example(id=str(rec.get("qid", i)), question=question.strip(), answer=str(answer),
                                 metadata={"in_train": normalize_answer(question) in train_questions}))
     n_in = sum(e.metadata["in_train"] for e in examples)
     overlap = {"train_file": str(train) if train else None, "n_eval": len(examples), "n_in_train": n_in if train else None}
@@ -61,4 +62,4 @@ def load(data_dir: Path | None) -> Dataset:
 STRATEGYQA = register_benchmark(Benchmark(
     name="strategyqa", domain="complex_qa", load=load, make_episode=answer_episode,
     metrics=(MetricSpec("acc", yes_no_accuracy),), primary="acc", max_subgoals=5,
-    tool_options={"last_question": "yes_no"}, extract_answer=EXTRACT_ANSWER, predict_at_cap=False))
+    tool_options={"last_question": "yes_no"}, extract_answer={"cot": strategyqa_cot, "direct": strategyqa_direct}, predict_at_cap=False))

@@ -1,4 +1,4 @@
-"""Annotation conversion: raw benchmark data -> subgoal/action annotations -> training files (spec §2–§3).
+"""Annotation conversion: raw benchmark data -> subgoal/action annotations -> training files (docs/original.md, "Annotation conversion").
 
 - ``sources``: one reader per raw source (GSM8K, ASDiv, PRM800K / MATH, StrategyQA, MuSiQue, Mind2Web, A-OKVQA).
 - ``convert``: the resumable driver behind ``python -m data.prompt_convertion`` with two backends,

@@ -1,4 +1,4 @@
-"""Training files of the baselines (spec §2.4): ``<domain>_cot.jsonl`` and ``<domain>_direct.jsonl``.
+"""Training files of the baselines (docs/original.md, "Training files"): ``<domain>_cot.jsonl`` and ``<domain>_direct.jsonl``.
 
 CoT: maths from the raw files (GSM8K reasoning with its ``<<a=b>>`` marks + `` Answer is X.``; PRM800K's first
 10,000 lines; ASDiv solution / formula), complex QA from the converted pseudo plans (facts + the answer sentence).

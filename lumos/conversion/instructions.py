@@ -1,4 +1,4 @@
-"""The conversion prompt: system message + one instruction block per domain with worked examples (spec §2.3).
+"""The conversion prompt: system message + one instruction block per domain with worked examples (docs/original.md, "Annotation conversion").
 
 The system message, the shared header and the closing line are the original's, verbatim, from
 ``lumos.formats.prompts``; the worked examples are our own. A block reads::

@@ -1,4 +1,4 @@
-"""Readers for the raw benchmark files the annotation conversion starts from (spec §2.2).
+"""Readers for the raw benchmark files the annotation conversion starts from (docs/original.md, "Raw training data").
 
 Each reader returns ``SourceRecord``s with a stable id (``<source>:<file stem>:<index in the file>``), the task,
 the natural-language plan the converter is shown, the gold answer and the raw record (the rule backend reads its
@@ -214,7 +214,7 @@ def read_math(path: Path) -> list[SourceRecord]:
 # complex QA
 # ----------------------------------------------------------------------------------------------------------------
 def strategyqa_step_evidence(rec: Mapping[str, Any], *, relaxed: bool = False) -> list[list[str]] | None:
-    """Paragraph ids per decomposition step, from the first annotator with evidence for every step (spec §2.2).
+    """Paragraph ids per decomposition step, from the first annotator with evidence for every step.
 
     A step's paragraph lists are flattened, so a step stays aligned with its question (the original appended one
     entry per list and could shift later steps). ``relaxed=True``: when no annotator is complete, take each step's
@@ -242,7 +242,7 @@ def strategyqa_step_evidence(rec: Mapping[str, Any], *, relaxed: bool = False) -
 
 
 def strategyqa_human_solution(rec: Mapping[str, Any], step_refs: list[list[str]]) -> str:
-    """The pseudo plan the converter sees (spec §2.2)::
+    """The pseudo plan the converter sees::
 
     We find relevant facts: <facts> We need to answer these questions: 1. <q1> (Can be answered based on
     paragraph 'T-1') 2. <q2> Based on these evidences and decomposed questions, the answer is True.
@@ -300,7 +300,7 @@ def musique_step_question(question: str, answers: list[str]) -> str:
 
 
 def musique_human_solution(rec: Mapping[str, Any]) -> str:
-    """The pseudo plan of a MuSiQue question (spec §2.2, byte-for-byte the original's spacing)."""
+    """The pseudo plan of a MuSiQue question (byte for byte the original's spacing)."""
     paras = {p["idx"]: p for p in rec["paragraphs"]}
     text = "We find relevant facts: "
     for q in rec["question_decomposition"]:

@@ -1,4 +1,4 @@
-"""Converted annotations -> chat-format training files (spec §2.4), equal to the original's output.
+"""Converted annotations -> chat-format training files (docs/original.md, "Training files"), equal to the original's output.
 
 Reads every converted file of ``data/train/<domain>/converted/`` (sorted by name; ``*.failed.jsonl`` and
 ``*.metrics.json`` side files skipped) and writes ``data/train/<domain>/train_annots/lumos_<domain>_<module>_<iterative|

@@ -143,7 +143,7 @@ def render_actions(actions: Iterable[Action]) -> str:
 def parse_converted_action(line: str, *, web: bool = False) -> tuple[Action, str]:
     """Parse a converted-annotation line ``Action i-j: <vars> = <Name>(<args>) = <result>``.
 
-    Reproduces the original training-data parser (spec §2.4) so that training files match it
+    Reproduces the original training-data parser (docs/original.md, "Training files") so that training files match it
     exactly, heuristics included (parentheses are matched by counting ``(`` and ``)`` only):
 
     * no ``(`` at all (``Output = R9 = 40``): empty name, args between the first and last ``" = "``

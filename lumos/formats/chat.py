@@ -1,6 +1,6 @@
 """The Tulu chat format Lumos was trained on: one renderer for training and evaluation.
 
-Training rendering (spec §4.2) of ``[user u, assistant a, user v, assistant b]``::
+Training rendering (docs/original.md, "Chat format") of ``[user u, assistant a, user v, assistant b]``::
 
     <|user|>\\nu\\n<|assistant|>\\na</s>\\n<|user|>\\nv\\n<|assistant|>\\nb</s>
 

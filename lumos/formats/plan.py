@@ -1,6 +1,6 @@
 """The subgoal grammar: converted plans (training data) and planning-module outputs (evaluation).
 
-A converted GPT-4 plan (spec §2.3)::
+A converted GPT-4 plan (docs/original.md, "Annotation conversion")::
 
     Subgoal-based plan:
     Subgoal 1: Find the price of one apple.
@@ -55,7 +55,7 @@ class PlanStep:
 
 
 def parse_converted_plan(text: str) -> list[PlanBlock]:
-    """Split a converted plan into subgoal blocks (spec §2.4 ``parse_subgoals``).
+    """Split a converted plan into subgoal blocks (the original's ``parse_subgoals``).
 
     Raises:
         PlanParseError: the text has no ``Subgoal 1``.

@@ -23,7 +23,7 @@ GroundDomain = Literal["maths", "complex_qa", "web_agent", "webshop"]
 DOMAINS: tuple[str, ...] = ("maths", "complex_qa", "web_agent", "multimodal")
 
 # --------------------------------------------------------------------------------------------
-# Annotation conversion (spec §2.3): the system message and the shared header of the
+# Annotation conversion (docs/original.md): the system message and the shared header of the
 # instruction blocks. ``<ACTIONS>`` is replaced by the domain's action list.
 # --------------------------------------------------------------------------------------------
 CONVERSION_SYSTEM = (
@@ -60,7 +60,7 @@ def conversion_user(instruction_block: str, task: str, plan: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# Planning module (spec §2.4, §5.1)
+# Planning module (docs/original.md, "Agent loop", "Training files")
 # --------------------------------------------------------------------------------------------
 PLAN_INSTRUCTION = "Please provide a reasonable subgoal-based plan to solve the given task.\n"
 KEEP_PLANNING = "No, I will keep planning. "
@@ -96,7 +96,7 @@ def plan_feedback_web_user(subgoal_line: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# Grounding module (spec §2.4, §5.6)
+# Grounding module (docs/original.md, "Agent loop", "Training files"); webshop: the WebShop prompt
 # --------------------------------------------------------------------------------------------
 _GROUND_HEAD = (
     "Please ground the given subgoal to corresponding executable actions for solving the given task. "
@@ -173,7 +173,7 @@ def ground_next_user(subgoal_line: str, previous_results: Mapping[str, str] | No
 
 
 # --------------------------------------------------------------------------------------------
-# LLM tools of the evaluation (spec §5.1): QA and the opt-in accuracy judge.
+# LLM tools of the evaluation (docs/original.md, "Complex-QA tools", "Metrics"): QA and the opt-in accuracy judge.
 # --------------------------------------------------------------------------------------------
 QA_WITH_CONTEXT = (
     "Please answer the following question according to the context. Please answer with one brief entity, "

@@ -1,8 +1,8 @@
 """Any OpenAI-compatible server: the Completions API for rendered Lumos prompts, Chat for LLM tools.
 
 Works with api.openai.com (``gpt-3.5-turbo`` was the paper's QA tool) and with local servers such
-as ``python -m vllm.entrypoints.openai.api_server --model DIR --served-model-name NAME`` (cpu-notes
-§3). Greedy (temperature 0); the openai>=1 client retries with exponential backoff a bounded number
+as ``python -m vllm.entrypoints.openai.api_server --model DIR --served-model-name NAME``.
+Greedy (temperature 0); the openai>=1 client retries with exponential backoff a bounded number
 of times (``max_retries``), then the error propagates: a dead server is not a tool failure.
 
 The server tokenises completion prompts itself, so ``prompt_style`` can only pick the text; whether

@@ -29,15 +29,6 @@ from lumos.inference.hf import cut_at_stop
 logger = logging.getLogger(__name__)
 
 
-def vllm_available() -> bool:
-    """True when ``import vllm`` works in this interpreter."""
-    try:
-        import vllm  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def adapter_base(path: str | Path) -> str | None:
     """The base model of a PEFT LoRA adapter folder, or None if ``path`` is not an adapter."""
     cfg = Path(path) / "adapter_config.json"
@@ -48,7 +39,7 @@ def adapter_base(path: str | Path) -> str | None:
 
 def build_engine(model: str, *, dtype: str = "bfloat16", max_model_len: int = 4096, enable_lora: bool = False,
                  max_lora_rank: int = 64, seed: int = 0, enforce_eager: bool = True, **kwargs: Any) -> Any:
-    """A ``vllm.LLM`` with settings that work on CPU (cpu-notes §3) and on GPU."""
+    """A ``vllm.LLM`` with settings that work on CPU and on GPU."""
     from vllm import LLM
 
     os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "2")

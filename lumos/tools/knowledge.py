@@ -1,18 +1,28 @@
 """Knowledge sources behind ``KnowledgeQuery``: a local paragraph corpus (BM25) or live Wikipedia.
 
-Both return a page's text in the original's item format (spec §5.1), one string per paragraph or
-sentence, ``"<title> *** <text>"`` (plus ``"Reference Table: *** <table>"`` for Wikipedia tables):
+Both return a page's text in the original's item format (docs/original.md, "Complex-QA tools"), one
+string per paragraph or sentence, ``"<title> *** <text>"`` (plus ``"Reference Table: *** <table>"`` for
+Wikipedia tables):
 
     R1 = KnowledgeQuery(Shirley Temple)
     -> ["Shirley Temple *** Shirley Temple Black (April 23, 1928 - February 10, 2014) was ..."]
 
-``LocalKnowledge`` (the offline default, ``--knowledge local --corpus FILE``) reads
+``LocalKnowledge`` (the offline default, ``--knowledge local --corpus FILE``) reads one page per title from
 
-* IRCoT-style HotpotQA jsonl (``../shared/data/hotpotqa/ircot_dev_subsampled.jsonl``): each line
+* HotpotQA's official files (``hotpot_dev_distractor_v1.json``, ``hotpot_train_v1.1.json``): a JSON list of
+  ``{"_id", "question", "answer", ..., "context": [["Ed Wood", ["Edward Davis Wood Jr. was ...", " He ..."]], ...]}``;
+  every question's 10 paragraphs (2 gold, 8 distractors) join one shared corpus;
+* the Hugging Face ``hotpot_qa`` layout exported to JSON lines (``ds.to_json("validation.jsonl")``):
+  ``{"id", "question", "answer", ..., "context": {"title": ["Ed Wood", ...], "sentences": [["Edward ...", " He ..."], ...]}}``;
+* IRCoT-style HotpotQA jsonl (``hotpotqa/ircot_dev_subsampled.jsonl``): each line
   ``{"question_id", "question_text", "contexts": [{"title", "paragraph_text", ...}], ...}``;
 * StrategyQA paragraphs json (``strategyqa_dev_paragraphs.json``):
   ``{"Title-3": {"title", "content", "para_index"}}``;
-* a plain jsonl of ``{"title": ..., "paragraph_text": ...}`` lines.
+* a plain jsonl (or JSON list) of ``{"title": ..., "paragraph_text": ...}``, e.g. a Wikipedia dump converted
+  to it (HotpotQA's 2017 intro paragraphs, one line per article) for the open-domain setting.
+
+A HotpotQA paragraph is its sentences joined as they are (each sentence after the first carries its
+leading space). The same paragraph met under many questions is kept once.
 
 A query that equals a page title (case-insensitive) returns that page; one that equals a title
 without its parenthetical (``Kiss and Tell`` -> ``Kiss and Tell (1945 film)``) returns every such
@@ -113,6 +123,51 @@ def _field(record: dict, name: str, where: str) -> str:
     return value
 
 
+def hotpot_context(record: dict, where: str) -> list[tuple[str, str]]:
+    """(title, paragraph) of each entry of a HotpotQA record's ``context``, official or Hugging Face layout.
+
+    Official: ``[[title, [sentence, ...]], ...]``; Hugging Face: ``{"title": [...], "sentences": [[...], ...]}``.
+    A paragraph is its sentences joined as they are.
+
+    Raises:
+        DataFormatError: naming ``where`` and the malformed part.
+    """
+    ctx = record.get("context")
+    if isinstance(ctx, dict):
+        titles, sents = ctx.get("title"), ctx.get("sentences")
+        if not isinstance(titles, list) or not isinstance(sents, list) or len(titles) != len(sents):
+            raise DataFormatError(f"{where}: field 'context' needs lists 'title' and 'sentences' of equal length")
+        pairs = list(zip(titles, sents))
+    elif isinstance(ctx, list):
+        if not all(isinstance(e, list | tuple) and len(e) == 2 for e in ctx):
+            raise DataFormatError(f"{where}: field 'context' is not a list of [title, [sentences]]")
+        pairs = [(e[0], e[1]) for e in ctx]
+    else:
+        raise DataFormatError(f"{where}: field 'context' missing or neither a list nor a {{title, sentences}} object")
+    out = []
+    for j, (title, sentence_list) in enumerate(pairs):
+        if not isinstance(title, str) or not isinstance(sentence_list, list) or not all(
+            isinstance(x, str) for x in sentence_list
+        ):
+            raise DataFormatError(f"{where}: context entry {j} is not a title with a list of sentences")
+        out.append((title, "".join(sentence_list)))
+    return out
+
+
+def _record_paragraphs(rec: Any, where: str) -> list[tuple[str, str]]:
+    """The (title, paragraph) pairs of one corpus record, whatever its format (see the module docstring)."""
+    if not isinstance(rec, dict):
+        raise DataFormatError(f"{where}: expected an object, got {type(rec).__name__}")
+    if "contexts" in rec:  # IRCoT
+        if not isinstance(rec["contexts"], list):
+            raise DataFormatError(f"{where}: field 'contexts' is not a list")
+        return [(_field(ctx, "title", f"{where} contexts[{j}]"), _field(ctx, "paragraph_text", f"{where} contexts[{j}]"))
+                for j, ctx in enumerate(rec["contexts"])]  # fmt: skip
+    if "context" in rec:  # HotpotQA, official or Hugging Face
+        return hotpot_context(rec, where)
+    return [(_field(rec, "title", where), _field(rec, "paragraph_text", where))]
+
+
 def _iter_paragraphs(path: Path) -> Iterator[tuple[str, str]]:
     if path.suffix == ".json":
         data = read_json(path)
@@ -129,18 +184,11 @@ def _iter_paragraphs(path: Path) -> Iterator[tuple[str, str]]:
             return
         if isinstance(data, list):
             for i, rec in enumerate(data):
-                yield _field(rec, "title", f"{path}: item {i}"), _field(rec, "paragraph_text", f"{path}: item {i}")
+                yield from _record_paragraphs(rec, f"{path}: item {i}")
             return
         raise DataFormatError(f"{path}: expected an object or a list of paragraphs, got {type(data).__name__}")
     for lineno, rec in iter_jsonl(path):
-        where = f"{path}:{lineno}"
-        if "contexts" in rec:
-            if not isinstance(rec["contexts"], list):
-                raise DataFormatError(f"{where}: field 'contexts' is not a list")
-            for j, ctx in enumerate(rec["contexts"]):
-                yield _field(ctx, "title", f"{where} contexts[{j}]"), _field(ctx, "paragraph_text", f"{where} contexts[{j}]")
-        else:
-            yield _field(rec, "title", where), _field(rec, "paragraph_text", where)
+        yield from _record_paragraphs(rec, f"{path}:{lineno}")
 
 
 def load_corpus(path: str | Path) -> list[Page]:

@@ -7,7 +7,7 @@ token whitelist here (``lumos.tools.mathtext``) and again in the worker, where s
 degree-50 polynomial costs at most ``timeout_s`` and a worker restart, never a hung run. The
 paper's backend, WolframAlpha, is an option (``WolframEngine``; needs an app id).
 
-Grounding lines and what they bind (spec §5.3, "fixed" column of §8)::
+Grounding lines and what they bind (the original: docs/original.md, "Maths tools"; differences X1-X4)::
 
     R1 = Calculator(28 * 1/7)                       R1 = "4"
     R2 = Calculator(R1^2 + 40% * 10)                R2 = "20"          (R-variables substituted as "(value)")

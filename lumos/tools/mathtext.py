@@ -23,7 +23,7 @@ import io
 import keyword
 import re
 import tokenize
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 MAX_LENGTH = 1000
@@ -205,8 +205,3 @@ def split_application_args(args: str) -> tuple[list[str], dict[str, str]]:
         else:
             positional.append(part)
     return positional, keyword_args
-
-
-def join_values(values: Sequence[str]) -> str:
-    """How several results are shown as one string: ``", "``-joined."""
-    return ", ".join(values)

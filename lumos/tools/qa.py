@@ -6,7 +6,7 @@ instruct model (``--qa_model PATH``) or an OpenAI-compatible server — and retu
 ``"Question: <q>; <reply>"``, e.g. ``"Question: Who portrayed Corliss Archer?; Answer: Shirley Temple"``; a reply
 without the ``Answer: `` label (small local models) is labelled, keeping its first line (``labelled``).
 If the reply contains ``No answer`` it asks again without context (``QA_WITHOUT_CONTEXT``), or with
-``QA_FORCED`` when the question says ``Must answer yes/no`` (spec §5.1).
+``QA_FORCED`` when the question says ``Must answer yes/no`` (docs/original.md, "Complex-QA tools").
 
 The last action of a Lumos-O grounding (``ToolCall.is_last``) is treated per benchmark
 (``last_question``): ``task`` (HotpotQA) asks the task's question and falls back to the action's
@@ -32,7 +32,7 @@ from typing import Any, Literal
 from lumos.formats.prompts import MUST_ANSWER_YES_NO, QA_FORCED, QA_WITH_CONTEXT, QA_WITHOUT_CONTEXT
 from lumos.tools.base import ToolCall, ToolError, ToolOutput
 from lumos.tools.code import LLMCode, backend_id, chat_once
-from lumos.tools.mathtext import FUNCTIONS, MathTextError, answer_text, check_math, substitute
+from lumos.tools.mathtext import FUNCTIONS, MathTextError, check_math, substitute
 
 LastQuestion = Literal["task", "yes_no", "action"]
 LAST_QUESTIONS: tuple[str, ...] = ("task", "yes_no", "action")
@@ -209,11 +209,6 @@ class QACode:
 
     def __call__(self, call: ToolCall) -> ToolOutput:
         if self.llm_code is None:
-            raise ToolError("Code needs a language model (--qa_model or --code_model)")
+            raise ToolError("Code needs a language model (--qa_model; Code uses the QA model)")
         pseudo = substitute(call.action.args, call.variables, wrap="{}")
         return self.llm_code.run(pseudo)
-
-
-def answer_of(value: Any) -> str:
-    """The answer part of a tool result (``"Question: q; Answer: X."`` -> ``"X"``); see ``mathtext.answer_text``."""
-    return answer_text(value)

@@ -1,7 +1,7 @@
 """``ParagraphRetrieve(context, Query: q)``: rank the items of a ``KnowledgeQuery`` result for a question.
 
     R2 = ParagraphRetrieve(R1, Query: Who portrayed Corliss Archer?)
-    -> "Evidence 1: <best text>\\nEvidence 2: ...\\n"       (top 5, the original's format, spec §5.1)
+    -> "Evidence 1: <best text>\\nEvidence 2: ...\\n"       (top 5, the original's format)
 
 Each item ``"<title> *** <text>"`` is scored as ``"<title>. <text>"`` against the query. Rankers:
 

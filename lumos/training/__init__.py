@@ -1,4 +1,4 @@
-"""Fine-tuning the Lumos plan and ground modules (spec §4): arguments, data, the loop, LoRA merging.
+"""Fine-tuning the Lumos plan and ground modules (docs/original.md, "Training"): arguments, data, the loop, LoRA merging.
 
 Entry points: ``./train.sh plan iterative`` -> ``python -m lumos.training.finetune CONFIG.yaml --key value``;
 ``python -m lumos.training.merge_lora``. Heavy libraries are imported by the functions that use them.

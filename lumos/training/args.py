@@ -1,11 +1,14 @@
 """Training arguments: one typed dataclass filled from YAML configs plus ``--key value`` overrides.
 
 After open-instruct's ``FlatArguments`` + ``ArgumentParserPlus``: later sources win
-(dataclass defaults < each YAML file in order < command line). A config file
-(``configs/train/plan_iterative.yaml``) holds the paper's hyperparameters, e.g.::
+(dataclass defaults < each YAML file in order < command line). ``configs/train/paper.yaml`` holds the
+paper's hyperparameters, e.g.::
 
     learning_rate: 2.0e-5
     total_batch_size: 128          # effective batch, whatever the number of processes
+
+and each recipe file (``configs/train/plan_iterative.yaml``) says ``extends: paper.yaml`` plus only what
+differs for that recipe.
 
 Run: ``python -m lumos.training.finetune configs/train/plan_iterative.yaml --train_file F.jsonl --output_dir out``
 (``--help`` lists every field with its documentation). Tests: ``pytest tests/training/test_args.py``.
@@ -42,7 +45,7 @@ def _f(default: Any, doc: str) -> Any:
 
 @dataclass(frozen=True)
 class TrainArgs:
-    """Everything one fine-tuning run needs (spec §4.1, with the original's defaults fixed where they were bugs)."""
+    """Everything one fine-tuning run needs (the original trainer's flags, with its bugs fixed: docs/differences.md)."""
 
     # data
     train_file: str = _f("", "JSON-lines training file; each row has a `messages` list of {role, content} turns.")
@@ -199,15 +202,36 @@ def _coerce(name: str, value: Any, tp: Any, where: str) -> Any:
     return str(value)
 
 
-def load_yaml_config(path: str | Path) -> dict[str, Any]:
-    """Read one YAML config; unknown keys and wrong types raise ``ValueError`` naming the file and key."""
+EXTENDS = "extends"
+
+
+def load_yaml_config(path: str | Path, *, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Read one YAML config, after the configs it ``extends`` (later wins, this file last).
+
+    ``extends: paper.yaml`` (or a list of files) names configs relative to this file's folder; they are
+    read first, recursively, and this file's keys override theirs. Unknown keys, wrong types, missing
+    parents and cycles raise ``ValueError`` naming the file and key.
+    """
     path = Path(path)
+    if path.resolve() in _seen:
+        chain = " -> ".join(str(p) for p in (*_seen, path.resolve()))
+        raise ValueError(f"{path}: '{EXTENDS}' cycle: {chain}")
     with path.open(encoding="utf-8") as f:
         data = yaml.safe_load(f) or {}
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a mapping of TrainArgs fields, got {type(data).__name__}")
-    types_ = _field_types()
+    parents = data.pop(EXTENDS, None) or []
+    if isinstance(parents, str):
+        parents = [parents]
+    if not isinstance(parents, list) or not all(isinstance(p, str) for p in parents):
+        raise ValueError(f"{path}: '{EXTENDS}' must be a file name or a list of file names, got {parents!r}")
     out: dict[str, Any] = {}
+    for parent in parents:
+        parent_path = path.parent / parent
+        if not parent_path.is_file():
+            raise ValueError(f"{path}: '{EXTENDS}' names {parent!r}, but {parent_path} does not exist")
+        out.update(load_yaml_config(parent_path, _seen=(*_seen, path.resolve())))
+    types_ = _field_types()
     for key, value in data.items():
         if key not in types_:
             raise ValueError(f"{path}: unknown key {key!r}; TrainArgs fields are: {', '.join(types_)}")

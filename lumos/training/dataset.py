@@ -1,4 +1,4 @@
-"""Tokenise Lumos conversations for training: loss only on assistant turns (spec §4.2), optional packing.
+"""Tokenise Lumos conversations for training: loss only on assistant turns (docs/original.md, "Chat format"), optional packing.
 
 A training row (``data/train/maths/train_annots/lumos_maths_plan_iterative.jsonl``)::
 

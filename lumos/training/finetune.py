@@ -54,7 +54,7 @@ TRACKER_PROJECT = "lumos"
 def build_accelerator(args: TrainArgs) -> Any:
     """An ``Accelerator`` with trackers, a seedable sampler and, for several CPU processes, the gloo backend.
 
-    The gloo handler makes multi-process DeepSpeed work on CPU (cpu-notes §2): without it accelerate
+    The gloo handler makes multi-process DeepSpeed work on CPU: without it accelerate
     leaves the backend unset and counts one process while DeepSpeed counts all of them.
     """
     from accelerate import Accelerator, DataLoaderConfiguration, InitProcessGroupKwargs

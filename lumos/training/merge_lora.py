@@ -1,4 +1,4 @@
-"""Merge a LoRA adapter into its base model and save a full checkpoint (spec §4.8, with the tokenizer).
+"""Merge a LoRA adapter into its base model and save a full checkpoint with the tokenizer.
 
 The adapter folder is what LoRA training writes to ``OUTPUT_DIR/adapter`` (``adapter_config.json``,
 ``adapter_model.safetensors`` and the tokenizer with the Lumos chat template). The merged folder

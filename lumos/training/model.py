@@ -29,7 +29,7 @@ PAD_TOKEN = "<pad>"
 
 
 def load_tokenizer(args: TrainArgs) -> Any:
-    """The tokenizer, with ``<pad>`` added when it has no pad token (spec §4.3: LLaMA gets id 32000)."""
+    """The tokenizer, with ``<pad>`` added when it has no pad token (as the original: LLaMA gets id 32000)."""
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(args.tokenizer_name or args.model_name_or_path)

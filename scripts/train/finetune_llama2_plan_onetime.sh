@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Fine-tune the plan module, onetime formulation (hyperparameters: configs/train/plan_onetime.yaml).
-# Usage: [TASK=maths] [TRAIN_FILE=...] [OUTPUT_DIR=...] [MODEL_NAME_OR_PATH=...] [NUM_GPUS=n] [MAX_TRAIN_SAMPLES=n]
-#        [MAX_STEPS=n] [EPOCHS=n] [LR=x] [LORA=1] [QLORA=1] [SEED=n] bash $0 [--field value ...]
-# Defaults: TRAIN_FILE=data/train/$TASK/train_annots/lumos_${TASK}_plan_onetime.jsonl, OUTPUT_DIR=models/lumos_${TASK}_plan_onetime;
-# Llama-2-7B with DeepSpeed ZeRO-3 on all GPUs, else models/smollm2-135m-instruct on CPU (configs/train/cpu.yaml).
+# Fine-tune the plan module, onetime formulation (configs/train/plan_onetime.yaml, which extends paper.yaml).
+# Usage: [TASK=maths] [TRAIN_FILE=...] [OUTPUT_DIR=...] [MODEL_NAME_OR_PATH=...] [NUM_GPUS=n] [NUM_PROCESSES=n]
+#        [MAX_TRAIN_SAMPLES=n] [MAX_STEPS=n] [EPOCHS=n] [LR=x] [SEED=n] [LORA=1] [QLORA=1] bash $0 [--field value ...]
+# Llama-2-7B with DeepSpeed ZeRO-3 on all GPUs, else models/smollm2-135m-instruct on CPU (+ configs/train/cpu.yaml).
+# Every variable and default: python -m lumos.training.launch --help
 set -euo pipefail
-RECIPE=plan_onetime exec bash "$(dirname "$0")/launch.sh" "$@"
+cd "$(dirname "$0")/../.."
+PY=${PYTHON:-python}; [[ -z ${PYTHON:-}${VIRTUAL_ENV:-} && -x .venv/bin/python ]] && PY=.venv/bin/python
+exec "$PY" -m lumos.training.launch plan onetime "$@"

@@ -10,7 +10,7 @@ import pytest
 from lumos.agent.episode import Episode, StandardDialogue, bare_answer, final_answer
 from lumos.agent.loop import AgentConfig, run_episodes
 from lumos.agent.trajectory import Trajectory
-from lumos.benchmarks.answer import cot_answer
+from lumos.answers import maths_cot, qa_cot
 from lumos.benchmarks.base import Example
 from lumos.formats.prompts import GROUND_INSTRUCTION
 from lumos.inference.scripted import ScriptedBackend
@@ -202,15 +202,15 @@ def test_pool_refills_and_on_finish_once_per_task(execute):
     assert planner.batches == [2, 1] and sorted(seen) == ["0", "1", "2"]
 
 
-@pytest.mark.parametrize("formulation,output,pred", [
-    ("cot", "Natalia sold 48/2 = 24 clips in May. Answer is 72.", "72"),
-    ("cot", "Based on these evidences and decomposed questions, the answer is True.", "True"),
-    ("direct", "72", "72"),
+@pytest.mark.parametrize("formulation,output,extract,pred", [
+    ("cot", "Natalia sold 48/2 = 24 clips in May. Answer is 72.", maths_cot, "72"),
+    ("cot", "Based on these evidences and decomposed questions, the answer is True.", qa_cot, "yes"),
+    ("direct", "72", lambda out: out, "72"),
 ])
-def test_cot_and_direct(formulation, output, pred):
+def test_cot_and_direct(formulation, output, extract, pred):
     model = ScriptedBackend([output])
     eps = [Episode(example=Example("0", MATH_Q, ""), task=MATH_Q, tools={}, scorer=lambda e: {},
-                   answer_of_output=cot_answer if formulation == "cot" else (lambda out: out))]
+                   answer_of_output=extract)]
     run_episodes(eps, planner=model, grounder=None, config=AgentConfig(formulation=formulation))
     traj = eps[0].trajectory
     assert model.calls == [f"<|user|>\n{MATH_Q}\n<|assistant|>\n"] and traj.prediction == pred
@@ -234,7 +234,7 @@ def test_answer_helpers():
 
     assert final_answer(ep({"R1": "3", "R10": "5", "R2": "4"})) == "5"
     assert final_answer(ep({"R1": "3", "Output": "9"})) == "9" and final_answer(ep({})) is None
-    assert cot_answer("no marker") == "no marker"
+    assert maths_cot("no marker") is None
 
 
 def test_config_rejects_unknown_values():

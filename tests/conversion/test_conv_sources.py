@@ -1,4 +1,4 @@
-"""Raw-data readers: records, pseudo plans (spec §2.2), source detection, and errors naming file / line / field."""
+"""Raw-data readers: records, pseudo plans (docs/original.md, "Raw training data"), source detection, and errors naming file / line / field."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""Training files built from held-out converted annotations equal the original's output (spec §2.4).
+"""Training files built from held-out converted annotations equal the original's output (docs/original.md, "Training files").
 
-The expected rows below were derived by hand from the spec, line by line, for the fixtures in
+The expected rows below were derived by hand from the original's rules, line by line, for the fixtures in
 ``tests/fixtures/conversion/<domain>_converted.json``; only the long grounding instruction prefixes are taken from
 ``lumos.formats.prompts`` (whose text is checked verbatim once here).
 """
@@ -390,3 +390,12 @@ def test_unknown_formulation_is_an_error(tmp_path):
     assert to_train.main(["--formulation", "lumos-iterative", "--data_root", str(tmp_path)]) == 2
     with pytest.raises(Exception, match="unknown formulation"):
         to_train.run(args)
+
+
+def test_converted_files_are_read_in_name_order(tmp_path):
+    conv = tmp_path / "converted"
+    conv.mkdir()
+    for name in ("b_converted.json", "a_converted.json", "a_converted.json.failed.jsonl", ".a_converted.json.tmp"):
+        (conv / name).write_text(json.dumps({"task": name, "subgoal_plan": "Subgoal 1: x"}) + "\n")
+    assert [p.name for p in to_train.converted_files(conv)] == ["a_converted.json", "b_converted.json"]
+    assert [rec["task"] for _, rec in to_train.read_converted(conv)] == ["a_converted.json", "b_converted.json"]

@@ -1,4 +1,4 @@
-"""Exact-byte tests of every prompt template against the spec (original-lumos-spec.md)."""
+"""Exact-byte tests of every prompt template against the original's strings (typed out here, not imported)."""
 
 import re
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -70,6 +71,44 @@ def test_other_corpus_formats(tool_fixtures):
                                      "She died in 1852.")  # fmt: skip
     pages = {p.title: p.paragraphs for p in load_corpus(tool_fixtures / "pages_mini.jsonl")}
     assert pages == {"Danube": ("The Danube flows through four capital cities.",), "Budapest": ("Budapest is the capital of Hungary.",)}
+
+
+@pytest.mark.parametrize("name", ["hotpot_dev_distractor_v1.json", "hotpot_qa_distractor_validation.jsonl"])
+def test_hotpotqa_official_and_hugging_face_files_as_a_corpus(name, tmp_path):
+    from tiny_models import FIXTURES
+
+    path = FIXTURES / "eval" / "hotpotqa" / name
+    pages = {p.title: p.paragraphs for p in load_corpus(path)}
+    # one page per title; sentences joined as they are; "Freedonia" (in both questions) kept once
+    assert list(pages) == ["Freedonia", "Fredville", "Sylvania", "Alice Example", "Bob Sample"]
+    assert pages["Fredville"] == ("Fredville is the capital of Freedonia. The Silver River flows through Fredville.",)
+    assert pages["Freedonia"] == ("Freedonia is a fictional country. Its capital is Fredville.",)
+    items = KnowledgeQuery(LocalKnowledge(path, index_dir=tmp_path / "idx"))(
+        ToolCall(parse_action("R1 = KnowledgeQuery(Fredville)"), {}))
+    assert items == ["Fredville *** Fredville is the capital of Freedonia. The Silver River flows through Fredville."]
+
+
+@pytest.mark.parametrize(("context", "message"), [
+    ([["A", "not a list"]], "context entry 0 is not a title with a list of sentences"),
+    ({"title": ["A"], "sentences": []}, "needs lists 'title' and 'sentences' of equal length"),
+    ("text", "neither a list nor a {title, sentences} object"),
+])
+def test_bad_hotpotqa_context_names_the_record(tmp_path, context, message):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps([{"_id": "x", "question": "q", "answer": "a", "context": context}]))
+    with pytest.raises(DataFormatError, match=r"bad\.json: item 0: .*" + re.escape(message)):
+        load_corpus(bad)
+
+
+def test_real_official_hotpotqa_file_as_a_corpus(shared_data):
+    path = shared_data / "hotpotqa" / "hipporag_hotpot_train_sample100.json"
+    if not path.is_file():
+        pytest.skip(f"{path} not present")
+    raw = json.loads(path.read_text())
+    pages = {p.title: p.paragraphs for p in load_corpus(path)}
+    assert len(pages) == len({t for r in raw for t, _ in r["context"]}) == 994
+    title, sents = raw[0]["context"][0]
+    assert pages[title] == (" ".join("".join(sents).split()),)
 
 
 def test_bad_corpus_lines_name_file_and_line(tmp_path):

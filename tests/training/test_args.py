@@ -96,6 +96,7 @@ def test_shipped_recipe_configs_are_the_paper_defaults(recipe):
     )
     assert (args.num_train_epochs, args.total_batch_size, args.max_seq_length) == (2, 128, 1024)
     assert args.accumulation_steps(2) == 32 and args.accumulation_steps(8) == 8
+    assert (args.seed, args.use_lora, args.packing) == (42, False, False)  # a seed (the original passed none)
 
 
 def test_cpu_overlay_parses():
@@ -121,3 +122,32 @@ def test_accelerate_configs_point_to_deepspeed_configs(path):
     ds = json.loads((REPO / cfg["deepspeed_config"]["deepspeed_config_file"]).read_text())
     assert ds["zero_optimization"]["stage"] == 3
     assert ("offload" in path.name) == ("offload_optimizer" in ds["zero_optimization"])
+
+
+def test_extends_reads_parents_first_relative_to_the_file(tmp_path):
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "root.yaml").write_text("learning_rate: 1.0e-5\nseed: 1\n")
+    (tmp_path / "mid.yaml").write_text("extends: base/root.yaml\nseed: 2\nnum_train_epochs: 3\n")
+    (tmp_path / "leaf.yaml").write_text("extends: [mid.yaml]\nseed: 3\n")
+    assert load_yaml_config(tmp_path / "leaf.yaml") == {"learning_rate": 1e-5, "seed": 3, "num_train_epochs": 3}
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("extends: nowhere.yaml\n", r"loop\.yaml: 'extends' names 'nowhere\.yaml', but .* does not exist"),
+    ("extends: loop.yaml\n", r"'extends' cycle"),
+    ("extends: {a: 1}\n", r"'extends' must be a file name or a list"),
+])
+def test_extends_errors_name_the_file(tmp_path, text, message):
+    (tmp_path / "loop.yaml").write_text(text)
+    with pytest.raises(ValueError, match=message):
+        load_yaml_config(tmp_path / "loop.yaml")
+
+
+@pytest.mark.parametrize("recipe", RECIPES)
+def test_recipe_files_hold_only_what_differs_from_the_paper(recipe):
+    import yaml
+
+    paper = yaml.safe_load((REPO / "configs/train/paper.yaml").read_text())
+    own = yaml.safe_load((REPO / "configs/train" / f"{recipe}.yaml").read_text())
+    assert own.pop("extends") == "paper.yaml"
+    assert not {k for k, v in own.items() if paper.get(k) == v}  # nothing repeated from paper.yaml

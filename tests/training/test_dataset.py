@@ -1,4 +1,4 @@
-"""Loss mask (spec §4.2), prompt/training prefix property, truncation, malformed rows, packing equivalence."""
+"""Loss mask (docs/original.md, "Chat format"), prompt/training prefix property, truncation, malformed rows, packing equivalence."""
 
 from __future__ import annotations
 
