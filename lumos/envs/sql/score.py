@@ -1,8 +1,8 @@
 """Score SQL queries with InterCode's reward: per question, over a predictions file, and by Spider hardness.
 
 Predictions are JSON lines ``{"id": 0, "query": "SELECT T1.Name FROM people AS T1 ..."}`` where ``id`` is the
-question's index in the data file. Each query runs on the question's database, the gold query on a fresh
-connection to the same database, and ``intercode_reward`` compares their rows. Averages are over **all**
+question's index in the data file. Each query runs on the question's database and then the gold query on the same
+connection (InterCode's order), and ``intercode_reward`` compares their rows. Averages are over **all**
 questions of the data file: a question without a prediction (or with a null/empty query) scores 0.
 
     $ python -m eval.intercode_sql.score --data_dir ../shared/data --predictions preds.jsonl
@@ -54,18 +54,19 @@ def gold_observation(result: QueryResult) -> list[tuple[Any, ...]]:
 
 
 def score_query(backend: SqlBackend, question: SqlQuestion, query: str | None) -> QueryScore:
-    """InterCode's reward of ``query`` on ``question`` (no query: 0)."""
+    """InterCode's reward of ``query`` on ``question`` (no query: 0).
+
+    As in InterCode, the agent's query runs first and the gold query after it on the same connection: a server
+    may break ties of ``ORDER BY ... LIMIT`` differently on another connection (MariaDB does), and on one
+    connection the gold query then scores 1 against itself.
+    """
     start = time.perf_counter()
     if not query or not query.strip():
         return QueryScore(question.index, 0.0, False, question.hardness, query, error="no query")
-    gold_conn = backend.connect(question.db)
-    try:
-        gold = gold_conn.execute(question.gold)
-    finally:
-        gold_conn.close()
     conn = backend.connect(question.db)
     try:
         agent = conn.execute(query)
+        gold = conn.execute(question.gold)
     finally:
         conn.close()
     reward = intercode_reward(agent.observation, gold_observation(gold))
