@@ -25,7 +25,15 @@ from typing import Any
 
 from tqdm import tqdm
 
-from lumos.envs.sql.backend import BACKENDS, DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT_S, QueryResult, SqlBackend, SqlBackendError, make_backend
+from lumos.envs.sql.backend import (
+    BACKENDS,
+    DEFAULT_MAX_ROWS,
+    DEFAULT_TIMEOUT_S,
+    QueryResult,
+    SqlBackend,
+    SqlBackendError,
+    make_backend,
+)
 from lumos.envs.sql.data import HARDNESS, SqlQuestion, find_data, find_dump, load_questions
 from lumos.envs.sql.reward import intercode_reward, is_success
 from lumos.utils.io import DataFormatError, append_jsonl, iter_jsonl
