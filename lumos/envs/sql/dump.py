@@ -168,7 +168,7 @@ def _statements(text: str) -> list[tuple[int, str]]:
     for m in _TOKEN.finditer(text):
         tok = m.group(0)
         if not parts and tok.strip() and not tok.startswith(("--", "/*")):
-            start_line = line
+            start_line = line + tok[: len(tok) - len(tok.lstrip())].count("\n")
         if tok == ";":
             stmt = "".join(parts).strip()
             if stmt:
