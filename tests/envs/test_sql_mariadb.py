@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from test_sql_score import HAND_CHECKED
 
 from lumos.envs.sql.data import load_questions
 from lumos.envs.sql.score import score_query
-from test_sql_score import HAND_CHECKED
 
 # Spider gold queries MariaDB (like MySQL) rejects: a table named `show` (reserved word), a derived table without
 # an alias, and `COUNT (*)` with a space. Each appears twice in the data.
