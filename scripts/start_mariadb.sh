@@ -48,6 +48,7 @@ lower_case_table_names=1
 character-set-server=utf8mb4
 collation-server=utf8mb4_general_ci
 innodb_buffer_pool_size=64M
+max_connections=2000
 EOF
   if [[ ! -d $DIR/data/mysql ]]; then
     mariadb-install-db --defaults-file="$CNF" --user="$(id -un)" --auth-root-authentication-method=normal \

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from pathlib import Path
 
 import pytest
 
@@ -22,7 +23,8 @@ from lumos.formats.prompts import (
 )
 from lumos.tools.base import ToolError
 from lumos.tools.executor import execute_actions
-from tests.envs.conftest import MINI
+
+MINI = Path(__file__).resolve().parents[1] / "fixtures" / "intercode_sql"
 
 
 @pytest.fixture
