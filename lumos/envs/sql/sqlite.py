@@ -15,7 +15,7 @@ manifest in MySQL's shape; everything else goes to SQLite. Connections are read-
 authorizer that allows only reads), interrupted after ``timeout_s`` and keep at most ``max_rows`` rows.
 
     $ python -m lumos.envs.sql.sqlite --dump ../shared/data/intercode_sql/spider__ic_spider_dbs.sql
-    {"cache": "/root/.cache/lumos/intercode_sql/sqlite-61f6e8000cb5bb69-v1", "databases": 20, "conversion_s": 0.4}
+    {"cache": "/root/.cache/lumos/intercode_sql/sqlite-61f6e8000cb5bb69-v1", "databases": 20, "conversion_s": 0.21}
 
 Exercise: ``pytest tests/envs/test_sql_backend.py``.
 """
