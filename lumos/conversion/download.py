@@ -35,6 +35,8 @@ logger = logging.getLogger(__name__)
 Kind = Literal["url", "gdrive", "hf_dataset", "hf_files"]
 GROUPS: tuple[str, ...] = ("annotations", "raw", "eval")
 _LUMOS_RAW = "https://raw.githubusercontent.com/allenai/lumos/main/"
+# InterCode's SQL data at the commit whose files we checked (princeton-nlp/intercode, data/sql/spider/).
+_INTERCODE_RAW = "https://raw.githubusercontent.com/princeton-nlp/intercode/c3e46d827cfc9d4c704ec078f7abf9f41e3191d8/"
 
 
 class DownloadError(RuntimeError):
@@ -92,6 +94,12 @@ TARGETS: tuple[Target, ...] = (
     Target("eval_svamp", "eval", "url", _LUMOS_RAW + "data/eval/svamp/test.json", "data/eval/svamp/test.json"),
     Target("eval_hotpotqa", "eval", "url", _LUMOS_RAW + "data/eval/hotpotqa/test.json", "data/eval/hotpotqa/test.json"),
     Target("eval_strategyqa", "eval", "url", _LUMOS_RAW + "data/eval/strategyqa/test.json", "data/eval/strategyqa/test.json"),
+    Target("eval_intercode_sql", "eval", "url", _INTERCODE_RAW + "data/sql/spider/ic_spider_dev.json",
+           "data/eval/intercode_sql/ic_spider_dev.json",
+           sha256="68c9ecb0692c80770f46c724cc073ea76be4f301a294caa532c050546948128e"),
+    Target("eval_intercode_sql_dbs", "eval", "url", _INTERCODE_RAW + "data/sql/spider/ic_spider_dbs.sql",
+           "data/eval/intercode_sql/ic_spider_dbs.sql",
+           sha256="61f6e8000cb5bb696f123fa55e111acdcd8da7eca64f452a36fd1a6e5fb1781a"),
 )
 
 

@@ -22,7 +22,7 @@ Exercise: ``pytest tests/conversion/test_conv_instructions.py``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from lumos.conversion.sources import SourceRecord
@@ -267,6 +267,126 @@ BLOCK_OF_SOURCE: Mapping[str, str] = {
     "aokvqa": "multimodal",
 }
 MAX_TOKENS: Mapping[str, int] = {"maths": 500, "complex_qa": 500, "web_agent": 800, "multimodal": 500}
+
+
+# --------------------------------------------------------------------------------------------
+# The original's InterCode-SQL block (``instruction_icode_sql``), byte-identical: the original ships it but no code
+# uses it. Its examples define the SQL action forms (``R1 = SHOW TABLES``, ``R2 = DESCRIBE t``, clauses carried as
+# values, the final ``SELECT``); see ``lumos.envs.sql.actions``. Its "natural language plan" lists the tables and
+# columns and the gold query (``icode_sql_plan`` builds one).
+# --------------------------------------------------------------------------------------------
+ICODE_SQL_ACTIONS = "the valid operations used in SQL"
+_ICODE_SQL_EXAMPLES = (
+    'Example 1:\n'
+    'Task: Find the name of airports which do not have any flight in and out.\n'
+    '\n'
+    'Natural language plan:\n'
+    'We have 3 SQL tables: airlines, airports, flights. Airlines table has columns: uid (type: INT), Airline (type: INT), Abbreviation (type: TEXT), Country (type: TEXT). Airports table has columns: City (type: TEXT), AirportCode (type: VARCHAR(255)), AirportName (type: TEXT), Country (type: TEXT), CountryAbbrev (type: TEXT). Flights table has columns: Airline (type: INT), FlightNo (type: INT), SourceAirport (type: VARCHAR(255)), DestAirport (type: VARCHAR(255)). The gold SQL query for this task is SELECT AirportName FROM Airports WHERE AirportCode NOT IN (SELECT SourceAirport FROM Flights UNION SELECT DestAirport FROM Flights). \n'
+    '\n'
+    'Subgoal-based plan:\n'
+    'Subgoal 1: Find all the related tables.\n'
+    'Action 1-1: R1 = SHOW TABLES = airlines, airports, flights. \n'
+    '\n'
+    'Subgoal 2: Describe the columns for all the related tables.\n'
+    'Action 2-1: R2 = DESCRIBE airlines = uid (type: INT), Airline (type: INT), Abbreviation (type: TEXT), Country (type: TEXT). \n'
+    'Action 2-2: R3 = DESCRIBE airports = City (type: TEXT), AirportCode (type: VARCHAR(255)), AirportName (type: TEXT), Country (type: TEXT), CountryAbbrev (type: TEXT). \n'
+    'Action 2-3: R4 = DESCRIBE flights = Airline (type: INT), FlightNo (type: INT), SourceAirport (type: VARCHAR(255)), DestAirport (type: VARCHAR(255)). \n'
+    '\n'
+    'Subgoal 3: Write the selection objects: the airports in airports table.\n'
+    'Action 3-1: R5 = AirportName FROM airports. \n'
+    '\n'
+    'Subgoal 4: Write the selection condition: the queried airports should be neither the source airports nor destination airports for all the flights.\n'
+    'Action 4-1: R6 = AirportCode NOT IN (SELECT SourceAirport FROM Flights UNION SELECT DestAirport FROM Flights). \n'
+    '\n'
+    'Subgoal 5: Finish the SQL query to select the name of airports satisfying the previous condition.\n'
+    'Action 5-1: R7 = SELECT AirportName FROM airports WHERE AirportCode NOT IN (SELECT SourceAirport FROM Flights UNION SELECT DestAirport FROM Flights). \n'
+    '\n'
+    'Example 2:\n'
+    'Task: What is the average GNP and total population in all nations whose government is US territory?\n'
+    '\n'
+    'Natural language plan:\n'
+    'We have 1 SQL tables: country. Country table has columns: Code (type: CHAR(3)), Name (type: CHAR(52)), Continent (type: TEXT), Region (type: CHAR(26)), Population (type: INT), GNP (type: FLOAT(10,2)), GovernmentForm (type: CHAR(45)). The gold SQL query for this task is SELECT avg(GNP) , sum(Population) FROM country WHERE GovernmentForm = "US Territory". \n'
+    '\n'
+    'Subgoal-based plan:\n'
+    'Subgoal 1: Find all the related tables.\n'
+    'Action 1-1: R1 = SHOW TABLES = country. \n'
+    '\n'
+    'Subgoal 2: Describe the columns for all the related tables.\n'
+    'Action 2-1: R2 = DESCRIBE country = Code (type: CHAR(3)), Name (type: CHAR(52)), Continent (type: TEXT), Region (type: CHAR(26)), Population (type: INT), GNP (type: FLOAT(10,2)), GovernmentForm (type: CHAR(45)). \n'
+    '\n'
+    'Subgoal 3: Write the selection objects: the average GNP and total population in country table.\n'
+    'Action 3-1: R3 = avg(GNP) , sum(Population) FROM country. \n'
+    '\n'
+    "Subgoal 4: Write the selection condition: the countries' government should be US territory.\n"
+    'Action 4-1: R4 = GovernmentForm = "US Territory". \n'
+    '\n'
+    'Subgoal 5: Finish the SQL query to calculate the average GNP and total population in all nations satisfying the previous condition.\n'
+    'Action 5-1: R5 = SELECT avg(GNP) , sum(Population) FROM country WHERE GovernmentForm = "US Territory". \n'
+    '\n'
+    'Example 3:\n'
+    'Task: How many pets are owned by students that have an age greater than 20?\n'
+    '\n'
+    'Natural language plan:\n'
+    'We have 3 SQL tables: student, has_pet, pets. Student table has columns: stuid (type: INT), age (type: INT). Has_pet table has columns: stuid (type: INT), petid (type: INT). Pets table has columns: petid (type: INT), pet_age (type: INT). The gold SQL query for this task is SELECT COUNT(*) FROM has_pet INNER JOIN student ON has_pet.stuid = student.stuid WHERE student.age > 20. \n'
+    '\n'
+    'Subgoal-based plan:\n'
+    'Subgoal 1: Find all the related tables.\n'
+    'Action 1-1: R1 = SHOW TABLES = student, has_pet, pets. \n'
+    '\n'
+    'Subgoal 2: Describe the columns for all the related tables.\n'
+    'Action 2-1: R2 = DESCRIBE student = stuid (type: INT), age (type: INT). \n'
+    'Action 2-1: R3 = DESCRIBE has_pet = stuid (type: INT), petid (type: INT). \n'
+    'Action 2-1: R4 = DESCRIBE pets = petid (type: INT), pet_age (type: INT). \n'
+    '\n'
+    'Subgoal 3: Write the selection objects: the number of pets owned by students.\n'
+    'Action 3-1: R5 = COUNT(*) FROM has_pet INNER JOIN student ON has_pet.stuid = student.stuid. \n'
+    '\n'
+    'Subgoal 4: Write the selection condition: students should have an age greater than 20.\n'
+    'Action 4-1: R6 = student.age > 20. \n'
+    '\n'
+    'Subgoal 5: Finish the SQL query to calculate the number of pets owned by students satisfying the previous condition.\n'
+    'Action 5-1: R7 = SELECT COUNT(*) FROM has_pet INNER JOIN student ON has_pet.stuid = student.stuid WHERE student.age > 20. \n'
+    '\n'
+    'Example 4:\n'
+    'Task: Sort all the shops by number products in descending order, and return the name, location and district of each shop.\n'
+    '\n'
+    'Natural language plan:\n'
+    'We have 2 SQL tables: employee, shop. Employee table has columns: Name (type: TEXT), Age (type: INT), City (type: TEXT). Shop table has columns: Name (type: TEXT), Location (type: TEXT), District (type: TEXT), Number_products (type: INT). The gold SQL query for this task is SELECT Name, Location, District FROM shop ORDER BY Number_products DESC. \n'
+    '\n'
+    'Subgoal-based plan:\n'
+    'Subgoal 1: Find all the related tables.\n'
+    'Action 1-1: R1 = SHOW TABLES = employee, shop. \n'
+    '\n'
+    'Subgoal 2: Describe the columns for all the related tables.\n'
+    'Action 2-1: R2 = DESCRIBE employee = Name (type: TEXT), Age (type: INT), City (type: TEXT). \n'
+    'Action 2-2: R3 = DESCRIBE shop = Name (type: TEXT), Location (type: TEXT), District (type: TEXT), Number_products (type: INT). \n'
+    '\n'
+    'Subgoal 3: Write the selection objects: the name, location and district in shop table.\n'
+    'Action 3-1: R4 = Name, Location, District FROM shop. \n'
+    '\n'
+    'Subgoal 4: Write the selection condition: sort all the shops by number products in descending order.\n'
+    'Action 4-1: R5 = ORDER BY Number_products DESC. \n'
+    '\n'
+    'Subgoal 5: Finish the SQL query to return the name, location and district of the shops after sorting.\n'
+    'Action 5-1: R6 = SELECT Name, Location, District FROM shop ORDER BY Number_products DESC. \n'
+    '\n'
+)
+INSTRUCTION_ICODE_SQL = CONVERSION_HEADER.replace("<ACTIONS>", ICODE_SQL_ACTIONS) + _ICODE_SQL_EXAMPLES + CONVERSION_CLOSING_SPACED
+
+
+def icode_sql_plan(tables: Mapping[str, Sequence[tuple[str, str]]], gold: str) -> str:
+    """The block's natural-language plan for one question: tables, their columns with upper-case types, gold query.
+
+    ``tables`` maps a table name to ``(column, type)`` pairs (``DESCRIBE``'s first two fields), e.g.
+    ``{"country": [("Code", "char(3)"), ...]}`` gives ``"We have 1 SQL tables: country. Country table has columns:
+    Code (type: CHAR(3)), .... The gold SQL query for this task is <gold>. "``.
+    """
+    parts = [f"We have {len(tables)} SQL tables: {', '.join(tables)}."]
+    for name, cols in tables.items():
+        listed = ", ".join(f"{c} (type: {t.upper()})" for c, t in cols)
+        parts.append(f"{name[:1].upper()}{name[1:]} table has columns: {listed}.")
+    parts.append(f"The gold SQL query for this task is {gold}. ")
+    return " ".join(parts)
 
 
 def plan_text(record: SourceRecord) -> str:

@@ -195,3 +195,41 @@ JUDGE = (
     "and its ground-truth answer. Please answer 'CORRECT' or 'INCORRECT'. No more details and "
     "explanations.\n\nQuestion: {question}\nModel prediction: {prediction}\nGround-truth answer: {answer}\n"
 )
+
+
+# --------------------------------------------------------------------------------------------
+# InterCode-SQL (unseen task). The original has no SQL agent, so everything below is our design in the unified
+# format: the task is the question, the initial environment description lists the database's tables (in the
+# words of ``instruction_icode_sql``'s plans, "We have N SQL tables: ..."), and the grounding instruction follows
+# GROUND_INSTRUCTION's layout with the actions of ``instruction_icode_sql``'s examples. The original's block itself
+# is ``lumos.conversion.instructions.INSTRUCTION_ICODE_SQL`` (byte-identical).
+# --------------------------------------------------------------------------------------------
+GROUND_ACTIONS_SQL: tuple[str, ...] = ("SHOW TABLES", "DESCRIBE", "SELECT")
+GROUND_INSTRUCTION_SQL = (
+    _GROUND_HEAD
+    + "The available action list is 'SHOW TABLES', 'DESCRIBE' and 'SELECT'.\n"
+    "SHOW TABLES: List all the tables in the database; DESCRIBE table: List the columns of the table and their "
+    "types; SELECT ...: Execute the SQL query and return its rows. A part of the final query (the selection "
+    "objects such as 'Name FROM singer', a condition, or an ORDER BY clause) is written without an action and "
+    "kept as the value of its variable.\n\n"
+)
+
+
+def sql_environment_description(tables: list[str] | tuple[str, ...]) -> str:
+    """The initial environment description of an SQL task: ``"We have 2 SQL tables: people, poker_player."``"""
+    return f"We have {len(tables)} SQL tables: {', '.join(tables)}."
+
+
+def plan_first_user_env(task: str, environment: str) -> str:
+    """First planning turn with an initial environment description other than ``None.`` (SQL)."""
+    return f"{PLAN_INSTRUCTION}Task: {task}; Initial Environment Description: {environment}"
+
+
+def ground_first_user_sql(task: str, subgoal_line: str) -> str:
+    """First SQL grounding request (Lumos-I), in ``ground_first_user``'s form with ``GROUND_INSTRUCTION_SQL``."""
+    return f"{GROUND_INSTRUCTION_SQL}Task: {task} \nSubgoal to be grounded: {subgoal_line}\n"
+
+
+def ground_onetime_user_sql(task: str, subgoal_lines: list[str]) -> str:
+    """The single SQL grounding request of Lumos-O."""
+    return f"{GROUND_INSTRUCTION_SQL}Task: {task} \nSubgoals to be grounded: {'; '.join(subgoal_lines)}\n"

@@ -1,0 +1,1 @@
+"""Stateful task environments (one session per episode over a resource shared by the run): ``sql`` (InterCode-SQL)."""
