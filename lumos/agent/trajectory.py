@@ -10,7 +10,7 @@ whole plan; cot/direct: the single answer). It is JSON-serialisable and round-tr
      "name": "Calculator", "args": "16 - 3 - 4"}], "results": [{"action": "R1 = ...", "value": "9",
      "error": null, "cached": false}], "feedback": null, "error": null}], "variables": {"R1": "9"}}
 
-Exercise: ``pytest tests/agent/test_trajectory.py``.
+Exercise: ``pytest tests/agent/test_loop.py -k roundtrip``.
 """
 
 from __future__ import annotations

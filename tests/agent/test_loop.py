@@ -75,11 +75,11 @@ def test_iterative_hotpotqa_trace_original_style(fn_tool, execute):
     assert grounder.calls[0] == g1
     g2 = g1 + A1 + ("\n\n<|user|>\nSubgoal to be grounded: " + S2 + " The grounding could be based on the following "
                     "results: The execution result for Subgoal 1 is American\n<|assistant|>\n")
-    assert grounder.calls[1] == g2  # spec §9 step i=3, byte for byte (keep-planning prefix removed)
+    assert grounder.calls[1] == g2  # docs/original.md trace, step i=3, byte for byte (keep-planning prefix removed)
     g3 = g2 + A2 + ("\n\n<|user|>\nSubgoal to be grounded: " + S3 + " The grounding could be based on the following "
                     "results: The execution result for Subgoal 1 is American The execution result for Subgoal 2 is "
                     "American\n<|assistant|>\n")
-    assert grounder.calls[2] == g3  # spec §9 step i=5
+    assert grounder.calls[2] == g3  # docs/original.md trace, step i=5
     assert traj.status == "done" and traj.prediction == "Yes"
     assert [s.subgoals for s in traj.steps] == [[S1], [S2], [S3], []]
     assert traj.steps[-1].stop and traj.steps[0].plan_output == S1  # cut at the newline
