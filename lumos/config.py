@@ -51,6 +51,9 @@ class EvalConfig:
         "accepted as in the original; GPTQ checkpoints load from their own quantization_config"))
     base_model: str | None = field(default=None, metadata=_help("accepted as in the original (unused there and here)"))
     # --- models and inference -----------------------------------------------------------------
+    module_domain: str | None = field(default=None, metadata=_help(
+        "which trained modules to read under --model_name_or_path: lumos_<module_domain>_<module>_<formulation> "
+        "(default: the benchmark's domain; unseen tasks: unified). E.g. maths to run Lumos-I_Math on InterCode-SQL"))
     plan_model: str | None = field(default=None, metadata=_help("planning module (overrides the root); cot/direct: the model"))
     ground_model: str | None = field(default=None, metadata=_help("grounding module (overrides the root)"))
     backend: Literal["hf", "vllm", "openai"] = field(default="hf", metadata=_help(

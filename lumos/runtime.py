@@ -58,7 +58,8 @@ def resolve_module(root: str | None, explicit: str | None, name: str, backend: s
 
 
 def module_paths(config: EvalConfig, domain: str) -> tuple[str, str | None]:
-    """(planning model, grounding model or None for cot/direct) of ``domain`` under ``config``."""
+    """(planning model, grounding model or None for cot/direct) of ``domain`` (or ``--module_domain``) under ``config``."""
+    domain = config.module_domain or domain
     plan = resolve_module(config.model_name_or_path, config.plan_model,
                           checkpoint_name(domain, "plan", config.formulation), config.backend)
     if not config.lumos:

@@ -154,11 +154,12 @@ def example_scores(bench: Benchmark, example: Example, record: Mapping[str, Any]
 
 
 def summarize(bench: Benchmark, examples: Sequence[Example], records: Mapping[str, Mapping[str, Any]], *,
-              rescore: bool = False, seed: int = 0) -> dict[str, Any]:
+              rescore: bool = False, seed: int = 0, _nested: bool = False) -> dict[str, Any]:
     """``n``, every metric over ALL ``examples`` with its 95 % interval, the sums, and status counts.
 
     Extra per-example scores present in the records (e.g. ``llm_acc`` from the judge) are averaged
-    too. ``rescore`` recomputes answer metrics from each record's prediction.
+    too. ``rescore`` recomputes answer metrics from each record's prediction. Benchmarks with ``groups`` get
+    the same summary per value of each metadata key under ``by_group``.
     """
     n = len(examples)
     per_example = [example_scores(bench, e, records.get(e.id), rescore=rescore) for e in examples]
@@ -189,7 +190,13 @@ def summarize(bench: Benchmark, examples: Sequence[Example], records: Mapping[st
             lo, hi = bootstrap_interval(values, seed=seed)
             ci[name] = {"low": lo, "high": hi, "method": "bootstrap"}
     statuses = Counter(str(records[e.id].get("status")) if e.id in records else "missing" for e in examples)
-    return {"n": n, "metrics": metrics, "ci95": ci, "correct": sums, "status_counts": dict(sorted(statuses.items()))}
+    out = {"n": n, "metrics": metrics, "ci95": ci, "correct": sums, "status_counts": dict(sorted(statuses.items()))}
+    if bench.groups and not _nested:
+        out["by_group"] = {key: {str(value): summarize(bench, [e for e in examples if e.metadata.get(key) == value],
+                                                       records, rescore=rescore, seed=seed, _nested=True)
+                                 for value in sorted({e.metadata.get(key) for e in examples}, key=str)}
+                           for key in bench.groups}
+    return out
 
 
 def score_external(bench: Benchmark, examples: Sequence[Example], predictions: Path) -> dict[str, Any]:

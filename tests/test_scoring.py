@@ -79,3 +79,16 @@ def test_lumos_score_external_predictions(tmp_path, capsys):
     assert out["unknown_ids"] == ["nope"] and out["repeated_ids"] == ["0"] and out["status_counts"] == {
         "external": 1, "missing": 1}
     assert set(out) >= {"n", "metrics", "ci95", "correct", "status_counts"}
+
+
+def test_groups_break_the_metrics_down():
+    import dataclasses
+
+    bench = dataclasses.replace(_bench((MetricSpec("success"),)), groups=("hardness",))
+    examples = [Example("a", "q", "", {"hardness": "easy"}), Example("b", "q", "", {"hardness": "easy"}),
+                Example("c", "q", "", {"hardness": "hard"})]
+    out = summarize(bench, examples, {"a": {"scores": {"success": 1.0}, "status": "done"}})
+    assert out["metrics"]["success"] == pytest.approx(1 / 3)
+    easy, hard = out["by_group"]["hardness"]["easy"], out["by_group"]["hardness"]["hard"]
+    assert (easy["n"], easy["metrics"]["success"], hard["n"], hard["metrics"]["success"]) == (2, 0.5, 1, 0.0)
+    assert "by_group" not in easy

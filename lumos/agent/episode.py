@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from lumos.agent.trajectory import Step, Trajectory
+from lumos.formats.actions import Action, parse_actions
 from lumos.formats.chat import Message
 from lumos.formats.plan import parse_plan_output, split_onetime_plan
 from lumos.formats.prompts import (
@@ -90,6 +91,10 @@ class Dialogue(Protocol):
         """The text the planner is told after ``step`` was executed (stored in ``step.feedback``)."""
         ...
 
+    def parse_actions(self, output: str) -> list[Action]:
+        """The grounding output as actions; raise ``ActionParseError`` for text outside the grammar."""
+        ...
+
 
 # ------------------------------------------------------------------------------------------------
 # Results as the planner and the grounding module see them
@@ -130,11 +135,12 @@ def bare_answer(value: Any) -> str | None:
     return None if answer_text(value) is None else feedback_text(value)
 
 
-def step_answer(step: Step) -> str | None:
-    """A step's last result as earlier results are listed in grounding requests (``answer_text``), None if it failed."""
+def step_answer(step: Step, text: Callable[[Any], str | None] | None = None) -> str | None:
+    """A step's last result as earlier results are listed in grounding requests (``answer_text`` unless ``text``
+    is given), None if it failed."""
     if not step.results or step.results[-1].get("error") is not None:
         return None
-    return answer_text(step.results[-1].get("value"))
+    return (text or answer_text)(step.results[-1].get("value"))
 
 
 @dataclass(frozen=True)
@@ -143,13 +149,20 @@ class StandardDialogue:
 
     Args:
         ground_domain: which grounding instruction heads the first grounding request
-            (``GROUND_INSTRUCTION`` key: maths, complex_qa, web_agent, ...).
+            (``GROUND_INSTRUCTION`` key: maths, complex_qa, web_agent, intercode_sql, ...).
         list_earlier_results: complex QA: later grounding requests list the earlier subgoals'
             results (``The grounding could be based on the following results: ...``).
+        result_text: how a listed result is written (default ``answer_text``: short answers only).
+        action_parser: the grounding grammar (default ``lumos.formats.actions.parse_actions``).
     """
 
     ground_domain: str
     list_earlier_results: bool = False
+    result_text: Callable[[Any], str | None] = field(default=None, compare=False)  # type: ignore[assignment]
+    action_parser: Callable[[str], list[Action]] = field(default=parse_actions, compare=False)
+
+    def parse_actions(self, output: str) -> list[Action]:
+        return self.action_parser(output)
 
     def plan_messages(self, ep: Episode, *, onetime: bool) -> list[Message]:
         msgs = [Message("user", plan_first_user(ep.task, ep.observation))]
@@ -179,7 +192,8 @@ class StandardDialogue:
             nxt = steps[j + 1]
             earlier = None
             if self.list_earlier_results:
-                earlier = {f"Subgoal {s.index}": a for s in steps[: j + 1] if (a := step_answer(s)) is not None}
+                earlier = {f"Subgoal {s.index}": a for s in steps[: j + 1]
+                           if (a := step_answer(s, self.result_text)) is not None}
             msgs += [Message("assistant", step.ground_output or ""),
                      Message("user", ground_next_user(nxt.subgoals[0], earlier))]
         return msgs, ""

@@ -41,7 +41,7 @@ from typing import Any, Literal, Protocol
 
 from lumos.agent.episode import Episode
 from lumos.agent.trajectory import Step, action_dict, jsonable
-from lumos.formats.actions import Action, ActionParseError, parse_actions
+from lumos.formats.actions import Action, ActionParseError
 from lumos.formats.chat import Message, PromptStyle, adds_bos, render_prompt
 from lumos.formats.plan import PlanParseError
 from lumos.inference.base import Backend
@@ -157,7 +157,7 @@ def _after_ground(ep: Episode, prompt: str, output: str, config: AgentConfig, ex
     traj, step = ep.trajectory, ep.trajectory.steps[-1]
     step.ground_prompt, step.ground_output = prompt, output
     try:
-        actions = parse_actions(output)
+        actions = ep.dialogue.parse_actions(output)
     except ActionParseError as e:
         step.error = f"ground: {e}"
         traj.finish("parse_error", step.error)

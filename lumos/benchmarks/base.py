@@ -113,6 +113,8 @@ class Benchmark:
             False when scores come from an environment and are read back as recorded.
         predict_at_cap: whether a Lumos-I episode ended by ``max_subgoals`` gets a prediction (the
             original: maths yes, the final variable; complex QA no, only stopped tasks were answered).
+        groups: example metadata keys whose values break the metrics down in metrics.json
+            (InterCode-SQL: ``hardness``).
     """
 
     name: str
@@ -128,6 +130,7 @@ class Benchmark:
     extract_answer: Mapping[str, Callable[[str], str | None]] = field(default_factory=dict)
     rescore: bool = True
     predict_at_cap: bool = True
+    groups: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         names = [m.name for m in self.metrics]

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Literal
 
 Domain = Literal["maths", "complex_qa", "web_agent", "multimodal", "unified"]
-GroundDomain = Literal["maths", "complex_qa", "web_agent", "webshop"]
+GroundDomain = Literal["maths", "complex_qa", "web_agent", "webshop", "intercode_sql"]
 
 DOMAINS: tuple[str, ...] = ("maths", "complex_qa", "web_agent", "multimodal")
 
@@ -102,7 +102,7 @@ _GROUND_HEAD = (
     "Please ground the given subgoal to corresponding executable actions for solving the given task. "
     "The grounded actions must be the one in available action list.\n\n"
 )
-GROUND_INSTRUCTION: Mapping[str, str] = {
+GROUND_INSTRUCTION: dict[str, str] = {
     "maths": _GROUND_HEAD
     + "The available action list is 'Calculator', 'SetEquation', 'SolveEquation', 'Count', "
     "'SolveInequality', 'Code', and 'Define'.\n"
@@ -132,7 +132,7 @@ GROUND_INSTRUCTION: Mapping[str, str] = {
 }
 
 # The action names each grounding prompt advertises (in the order first mentioned).
-GROUND_ACTIONS: Mapping[str, tuple[str, ...]] = {
+GROUND_ACTIONS: dict[str, tuple[str, ...]] = {
     "maths": ("Calculator", "SetEquation", "SolveEquation", "Count", "SolveInequality", "Code", "Define"),
     "complex_qa": ("KnowledgeQuery", "ParagraphRetrieve", "QA", "Calculator", "Code"),
     "web_agent": ("CLICK", "TYPE", "SELECT"),
@@ -204,7 +204,6 @@ JUDGE = (
 # GROUND_INSTRUCTION's layout with the actions of ``instruction_icode_sql``'s examples. The original's block itself
 # is ``lumos.conversion.instructions.INSTRUCTION_ICODE_SQL`` (byte-identical).
 # --------------------------------------------------------------------------------------------
-GROUND_ACTIONS_SQL: tuple[str, ...] = ("SHOW TABLES", "DESCRIBE", "SELECT")
 GROUND_INSTRUCTION_SQL = (
     _GROUND_HEAD
     + "The available action list is 'SHOW TABLES', 'DESCRIBE' and 'SELECT'.\n"
@@ -215,21 +214,11 @@ GROUND_INSTRUCTION_SQL = (
 )
 
 
+GROUND_INSTRUCTION["intercode_sql"] = GROUND_INSTRUCTION_SQL  # type: ignore[index]
+GROUND_ACTIONS["intercode_sql"] = ("SHOW TABLES", "DESCRIBE", "SELECT")  # type: ignore[index]
+GROUND_ACTIONS_SQL = GROUND_ACTIONS["intercode_sql"]
+
+
 def sql_environment_description(tables: list[str] | tuple[str, ...]) -> str:
     """The initial environment description of an SQL task: ``"We have 2 SQL tables: people, poker_player."``"""
     return f"We have {len(tables)} SQL tables: {', '.join(tables)}."
-
-
-def plan_first_user_env(task: str, environment: str) -> str:
-    """First planning turn with an initial environment description other than ``None.`` (SQL)."""
-    return f"{PLAN_INSTRUCTION}Task: {task}; Initial Environment Description: {environment}"
-
-
-def ground_first_user_sql(task: str, subgoal_line: str) -> str:
-    """First SQL grounding request (Lumos-I), in ``ground_first_user``'s form with ``GROUND_INSTRUCTION_SQL``."""
-    return f"{GROUND_INSTRUCTION_SQL}Task: {task} \nSubgoal to be grounded: {subgoal_line}\n"
-
-
-def ground_onetime_user_sql(task: str, subgoal_lines: list[str]) -> str:
-    """The single SQL grounding request of Lumos-O."""
-    return f"{GROUND_INSTRUCTION_SQL}Task: {task} \nSubgoals to be grounded: {'; '.join(subgoal_lines)}\n"

@@ -17,8 +17,8 @@ from lumos.formats.actions import ActionParseError
 from lumos.formats.prompts import (
     GROUND_ACTIONS_SQL,
     GROUND_INSTRUCTION_SQL,
-    ground_first_user_sql,
-    plan_first_user_env,
+    ground_first_user,
+    plan_first_user,
     sql_environment_description,
 )
 from lumos.tools.base import ToolError
@@ -99,10 +99,10 @@ def test_empty_gold_result_and_no_answer(mini_backend, questions):
 
 
 def test_sql_prompt_texts():
-    assert plan_first_user_env("How many shops?", sql_environment_description(["sale", "shop"])) == (
+    assert plan_first_user("How many shops?", sql_environment_description(["sale", "shop"])) == (
         "Please provide a reasonable subgoal-based plan to solve the given task.\nTask: How many shops?; "
         "Initial Environment Description: We have 2 SQL tables: sale, shop.")
-    assert ground_first_user_sql("How many shops?", "Subgoal 1: Find all the related tables.").endswith(
+    assert ground_first_user("intercode_sql", "How many shops?", "Subgoal 1: Find all the related tables.").endswith(
         "Task: How many shops? \nSubgoal to be grounded: Subgoal 1: Find all the related tables.\n")
     advertised = re.search(r"The available action list is (.*)\.\n", GROUND_INSTRUCTION_SQL).group(1)
     assert re.findall(r"'([^']+)'", advertised) == list(GROUND_ACTIONS_SQL)

@@ -45,7 +45,7 @@ def test_ground_instructions_exact():
     assert "'Search', 'FeatureRetrieve', 'Pick' and 'Click'.\nSearch(Query)" in shop
     for domain, names in P.GROUND_ACTIONS.items():
         listed = P.GROUND_INSTRUCTION[domain].split("The available action list is ")[1].split("\n")[0]
-        assert re.findall(r"'(\w+)'", listed) == list(names)
+        assert re.findall(r"'([^']+)'", listed) == list(names)
 
 
 def test_ground_user_turns_exact():
