@@ -5,6 +5,10 @@ and is called with a ``ToolCall``: the parsed action, the variable table so far 
 context. It returns the result value (or a ``ToolOutput`` wrapping it) or raises ``ToolError`` for a recoverable failure (bad
 arguments, nothing found, a backend that refused); the executor records that as
 ``ToolResult(error=...)`` and the agent goes on. Any other exception is a bug and propagates.
+
+A tool declares ``cacheable``: True (the default) when its result depends only on the call (sympy, a
+read-only index, an LLM at temperature 0), so ``--cache`` may store it; False when it reads or changes an
+episode's environment (a web page, a cart, a database session): such tools are never cached.
 """
 
 from __future__ import annotations
@@ -65,7 +69,8 @@ class ToolOutput:
 
 @runtime_checkable
 class Tool(Protocol):
-    """A callable registered under ``name`` (the action name in the grammar)."""
+    """A callable registered under ``name`` (the action name in the grammar); ``cacheable`` (optional
+    attribute, default True) says whether its results may be cached."""
 
     name: str
 
