@@ -106,3 +106,18 @@ def test_discover_errors(tmp_path):
     (tmp_path / "items_shuffle_1000.json").write_text("[]")
     with pytest.raises(FileNotFoundError, match="items_ins_v2_1000.json"):
         WebShopFiles.discover(tmp_path)
+
+
+def test_download_layout_is_discovered(tmp_path):
+    from lumos.conversion.download import select_targets
+    from lumos.envs.webshop.env import resolve_goal_kind
+
+    targets = select_targets(["webshop"])
+    assert {t.kind for t in targets} == {"gdrive"} and len(targets) == 5
+    for t in targets:
+        (tmp_path / t.dest).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / t.dest).write_text("[]")
+    files = WebShopFiles.discover(tmp_path / "data" / "eval" / "webshop")
+    assert (files.products.name, files.attributes.name, files.human.name) == (
+        "items_shuffle.json", "items_ins_v2.json", "items_human_ins.json")
+    assert resolve_goal_kind("auto", files) == "human"
