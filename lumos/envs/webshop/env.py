@@ -1,12 +1,12 @@
 """The text shop: ``WebShop`` (catalogue, goals, search index, reward; built once) and one ``WebShopSession``
 per episode (Gym-like ``reset`` / ``step`` / ``close``; the episode ends on ``Buy Now`` with the reward).
 
-    >>> shop = WebShop.load("../shared/data/webshop")                      # offline: 1,000 products, synthetic goals
-    >>> s = shop.session(0); s.reset()
-    'WebShop [SEP] Instruction: [SEP] Find me ..., and price lower than 50.00 dollars [SEP] Search'
-    >>> obs, reward, terminated, info = s.step("search[wood console table]")
-    >>> s.step("click[b06y3vldfb]"); s.step("click[buy now]").reward
-    0.25
+    shop = WebShop.load("../shared/data/webshop")            # offline: 1,000 products, synthetic goals
+    s = shop.session(0)
+    s.reset()   # 'WebShop [SEP] Instruction: [SEP] Find me double sided, ... lower than 50.00 dollars [SEP] Search'
+    obs, reward, terminated, info = s.step("search[wood console table]")
+    s.step("click[b06y3vldfb]")
+    obs, reward, terminated, info = s.step("click[buy now]")   # terminated; info has the reward's parts
 
 Actions are WebShop's: ``search[keywords]`` (from any page) and ``click[text]`` for one of the current page's
 clickables (``session.clickables``); anything else changes nothing (``info["valid"]`` is False). Action

@@ -146,7 +146,10 @@ def load_spacy(model: str | None = None) -> tuple[Any, str]:
 # --------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Reward:
-    """The reward and its parts (``r_option``/``r_price`` are None when the goal has no options / no price)."""
+    """The reward and its parts (``r_option``/``w_option`` are None when the goal has no options).
+
+    ``r_price`` is 1.0 or 0.0 (WebShop's boolean); it stays ``float | None`` for the reward command's format.
+    """
 
     reward: float
     r_type: float
