@@ -72,6 +72,15 @@ def parse_action(action: str) -> tuple[str, str | None]:
     return (action, None) if m is None else (m.group(1), m.group(2))
 
 
+@dataclass(frozen=True)
+class ShopTask:
+    """One goal as an evaluation example: its index (``shop.session(goal_index)``) and the instruction the agent gets."""
+
+    goal_index: int
+    instruction: str
+    goal_asin: str
+
+
 class StepResult(NamedTuple):
     """What ``step`` returns (unpacks as ``observation, reward, terminated, info``)."""
 
@@ -157,6 +166,11 @@ class WebShop:
     def split(self, split: Split) -> range:
         """Goal indices of WebShop's ``test`` (0-499), ``dev`` (500-1499), ``train`` (1500-) or ``all``."""
         return split_range(split, len(self.goals))
+
+    def tasks(self, split: Split = "test", max_num_examples: int | None = None) -> list[ShopTask]:
+        """The examples of a split, in goal order (the first ``max_num_examples``)."""
+        indices = list(self.split(split))[:max_num_examples]
+        return [ShopTask(k, self.goals[k].instruction_text.strip(), self.goals[k].asin) for k in indices]
 
     def session(self, goal_index: int) -> WebShopSession:
         """A new episode for goal ``goal_index`` (call ``reset()`` to start it)."""

@@ -127,3 +127,11 @@ def test_prev_from_item_page_forgets_options(synthetic_shop):
 def test_session_index_checked(synthetic_shop):
     with pytest.raises(IndexError, match="6910 synthetic goals"):
         synthetic_shop.session(6910)
+
+
+def test_tasks(synthetic_shop, human_shop):
+    tasks = synthetic_shop.tasks("test")
+    assert len(tasks) == 500 and tasks[0].goal_index == 0 and tasks[0].goal_asin == "B0743JKHBV"
+    assert tasks[7].instruction == synthetic_shop.session(7).reset().split(" [SEP] ")[-2].strip()
+    assert [t.goal_index for t in synthetic_shop.tasks("dev", 3)] == [500, 501, 502]
+    assert len(human_shop.tasks("test")) == 13
