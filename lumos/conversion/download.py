@@ -1,7 +1,7 @@
 """Download the released annotations, the raw benchmark files and the eval files into the original layout.
 
 ``python -m data.download`` fetches everything; ``--only NAME`` (a target or a group: ``annotations``, ``raw``,
-``eval``) picks some; ``--list`` shows them. Files already present (and matching their checksum, where one is
+``eval``, ``webshop``) picks some; ``--list`` shows them. Files already present (and matching their checksum, where one is
 known) are skipped. Without internet it stops at the first target with a message naming what it tried, e.g.::
 
     could not download gsm8k from https://raw.githubusercontent.com/openai/grade-school-math/... (url): <error>
@@ -33,7 +33,7 @@ from lumos.utils.io import file_sha256
 logger = logging.getLogger(__name__)
 
 Kind = Literal["url", "gdrive", "hf_dataset", "hf_files"]
-GROUPS: tuple[str, ...] = ("annotations", "raw", "eval")
+GROUPS: tuple[str, ...] = ("annotations", "raw", "eval", "webshop")
 _LUMOS_RAW = "https://raw.githubusercontent.com/allenai/lumos/main/"
 # InterCode's SQL data at the commit whose files we checked (princeton-nlp/intercode, data/sql/spider/).
 _INTERCODE_RAW = "https://raw.githubusercontent.com/princeton-nlp/intercode/c3e46d827cfc9d4c704ec078f7abf9f41e3191d8/"
@@ -100,6 +100,18 @@ TARGETS: tuple[Target, ...] = (
     Target("eval_intercode_sql_dbs", "eval", "url", _INTERCODE_RAW + "data/sql/spider/ic_spider_dbs.sql",
            "data/eval/intercode_sql/ic_spider_dbs.sql",
            sha256="61f6e8000cb5bb696f123fa55e111acdcd8da7eca64f452a36fd1a6e5fb1781a"),
+    # WebShop (Google Drive ids of WebShop's setup script): the full catalogue, its attributes and the human
+    # instructions, plus the 1,000-product subset. `--data_dir data/eval/webshop` reads them.
+    Target("webshop_items_shuffle", "webshop", "gdrive", "1A2whVgOO0euk5O13n2iYDM0bQRkkRduB",
+           "data/eval/webshop/items_shuffle.json"),
+    Target("webshop_items_ins_v2", "webshop", "gdrive", "1s2j6NgHljiZzQNL3veZaAiyW_qDEgBNi",
+           "data/eval/webshop/items_ins_v2.json"),
+    Target("webshop_items_human_ins", "webshop", "gdrive", "14Kb5SPBk_jfdLZ_CDBNitW98QLDlKR5O",
+           "data/eval/webshop/items_human_ins.json"),
+    Target("webshop_items_shuffle_1000", "webshop", "gdrive", "1EgHdxQ_YxqIQlvvq5iKlCrkEKR6-j0Ib",
+           "data/eval/webshop/items_shuffle_1000.json"),
+    Target("webshop_items_ins_v2_1000", "webshop", "gdrive", "1IduG0xl544V_A_jv3tHXC0kyFi7PnyBu",
+           "data/eval/webshop/items_ins_v2_1000.json"),
 )
 
 
@@ -255,7 +267,7 @@ def download(only: Sequence[str] | None, net: Network, root: Path, *, force: boo
 def main(argv: Sequence[str] | None = None, net: Network | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     p = argparse.ArgumentParser(prog="python -m data.download", description=__doc__.split("\n")[0])
-    p.add_argument("--only", action="append", default=[], help="target or group (annotations, raw, eval); repeatable, or a comma list")
+    p.add_argument("--only", action="append", default=[], help="target or group (annotations, raw, eval, webshop); repeatable, or a comma list")
     p.add_argument("--list", action="store_true", help="list the targets and exit")
     p.add_argument("--force", action="store_true", help="download again even when present")
     p.add_argument("--no_verify", action="store_true", help="do not check sha256 checksums")

@@ -1,1 +1,5 @@
-"""Stateful task environments (one session per episode over a resource shared by the run): ``sql`` (InterCode-SQL)."""
+"""Stateful environments the agent acts in (one package per benchmark: ``webshop``, ``mind2web``, ``sql``).
+
+Each environment offers a per-episode session with ``reset() -> str``, ``close()``, ``terminated`` and
+``info``, built over read-only resources (catalogue, index, database) that are loaded once per run.
+"""

@@ -1,0 +1,1 @@
+"""WebShop evaluation entry points (``python -m eval.webshop.reward``)."""
