@@ -69,7 +69,7 @@ def run(argv: Sequence[str]) -> int:
     if task is not None:
         example = Example(id="task", question=task.strip(), answer="")
     elif opts.example_id is not None:
-        data = bench.load(Path(config.data_dir) if config.data_dir else None)
+        data = bench.load(Path(config.data_dir) if config.data_dir else None, benchmark_options(parsed, bench.name))
         example = next((e for e in data.examples if e.id == opts.example_id), None)
         if example is None:
             raise ValueError(f"no example with id {opts.example_id!r} in {data.source}")
@@ -126,7 +126,7 @@ def score(argv: Sequence[str]) -> int:
 
 def rescore_dir(save_dir: Path) -> dict[str, Any]:
     """Rebuild ``save_dir/metrics.json`` from every prediction file there (answer metrics recomputed)."""
-    from lumos.benchmarks import load_benchmark
+    from lumos.benchmarks import get_benchmark, load_benchmark
     from lumos.scoring import CONFIG, METRICS, prediction_files, read_records, summarize
     from lumos.utils.io import read_json, write_json
 
@@ -135,7 +135,9 @@ def rescore_dir(save_dir: Path) -> dict[str, Any]:
     cfg = read_json(save_dir / CONFIG)
     old = read_json(save_dir / METRICS) if (save_dir / METRICS).is_file() else {}
     data_dir = cfg.get("data_file")
-    bench, data = load_benchmark(cfg["benchmark"], data_dir)
+    bench = get_benchmark(cfg["benchmark"])
+    options = bench.options(**cfg["options"]) if bench.options is not None and cfg.get("options") else None
+    bench, data = load_benchmark(cfg["benchmark"], data_dir, options)
     limit = cfg.get("max_num_examples")
     examples = list(data.examples[:limit] if limit else data.examples)
     records = read_records(prediction_files(save_dir))

@@ -36,7 +36,7 @@ from tqdm import tqdm
 
 from lumos.agent.episode import Episode
 from lumos.agent.loop import AgentConfig, Executor, run_episodes
-from lumos.benchmarks import Benchmark, Example, load_benchmark
+from lumos.benchmarks import Benchmark, Example, get_benchmark, load_benchmark
 from lumos.config import EvalConfig, benchmark_options, launcher_rank, parse_eval_args
 from lumos.inference.base import Backend
 from lumos.metrics import llm_judge
@@ -209,11 +209,12 @@ def evaluate(config: EvalConfig, options: Any = None, *, planner: Backend | None
     if config.benchmark is None:
         raise ValueError("EvalConfig.benchmark is not set")
     seed_everything(config.seed)
-    bench, data = load_benchmark(config.benchmark, config.data_dir)
-    if config.formulation not in bench.formulations:
-        raise ValueError(f"{bench.name} supports {', '.join(bench.formulations)}, not {config.formulation}")
+    bench = get_benchmark(config.benchmark)
     if options is None and bench.options is not None:
         options = bench.options()
+    bench, data = load_benchmark(config.benchmark, config.data_dir, options)
+    if config.formulation not in bench.formulations:
+        raise ValueError(f"{bench.name} supports {', '.join(bench.formulations)}, not {config.formulation}")
     examples = list(data.examples[: config.max_num_examples] if config.max_num_examples else data.examples)
     k, num = int(config.shard_index or 0), int(config.num_shards or 1)
     mine = select_shard(examples, k, num)

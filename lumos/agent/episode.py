@@ -75,16 +75,17 @@ class PlanDecision:
 class Dialogue(Protocol):
     """How one kind of episode talks to the two modules. Prompts are pure functions of the episode."""
 
-    def plan_messages(self, ep: Episode, *, onetime: bool) -> list[Message]:
-        """The planning dialogue for the next subgoal (or the whole plan when ``onetime``)."""
+    def plan_messages(self, ep: Episode, *, onetime: bool) -> list[Message] | str:
+        """The planning dialogue for the next subgoal (or the whole plan when ``onetime``); a ``str`` is a
+        finished prompt used as is (the original built some prompts as raw text, e.g. WebShop's)."""
         ...
 
     def parse_plan(self, ep: Episode, output: str, *, onetime: bool) -> PlanDecision:
         """Read a planning output; raise ``PlanParseError`` for text outside the grammar."""
         ...
 
-    def ground_messages(self, ep: Episode, *, onetime: bool) -> tuple[list[Message], str]:
-        """The grounding dialogue for the last step, and a forced start of the reply ("" for none)."""
+    def ground_messages(self, ep: Episode, *, onetime: bool) -> tuple[list[Message] | str, str]:
+        """The grounding dialogue (or a finished prompt) for the last step, and a forced start of the reply."""
         ...
 
     def feedback(self, ep: Episode, step: Step, results: Sequence[ToolResult]) -> str:

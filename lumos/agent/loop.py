@@ -97,11 +97,20 @@ class AgentConfig:
 
 @dataclass(frozen=True)
 class Request:
-    """One generation an episode needs: which module, the dialogue, and a forced start of the reply."""
+    """One generation an episode needs: which module, the dialogue (or, for dialogues the original wrote as
+    raw text such as WebShop's in-context demonstrations, the finished prompt ``raw``), and a forced start of
+    the reply."""
 
     module: Module
     messages: tuple[Message, ...]
     prefix: str = ""
+    raw: str | None = None
+
+
+def _request(module: Module, built: list[Message] | str, prefix: str = "") -> Request:
+    if isinstance(built, str):
+        return Request(module, (), prefix, raw=built)
+    return Request(module, tuple(built), prefix)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -117,8 +126,8 @@ def next_request(ep: Episode, config: AgentConfig) -> Request | None:
     last = traj.steps[-1] if traj.steps else None
     if last is not None and last.subgoals and last.ground_output is None:
         msgs, prefix = ep.dialogue.ground_messages(ep, onetime=config.onetime)
-        return Request("ground", tuple(msgs), prefix)
-    return Request("plan", tuple(ep.dialogue.plan_messages(ep, onetime=config.onetime)))
+        return _request("ground", msgs, prefix)
+    return _request("plan", ep.dialogue.plan_messages(ep, onetime=config.onetime))
 
 
 def advance(ep: Episode, request: Request, prompt: str, output: str, config: AgentConfig, execute: Executor) -> None:
@@ -202,14 +211,16 @@ def _finalise(ep: Episode, config: AgentConfig) -> None:
 # Generation
 # ------------------------------------------------------------------------------------------------
 def render_request(backend: Backend, request: Request, style: PromptStyle) -> str:
-    """The exact text a completion backend continues: the Tulu rendering plus the forced prefix."""
+    """The exact text a completion backend continues: the Tulu rendering (or the raw prompt) plus the forced prefix."""
+    if request.raw is not None:
+        return request.raw + request.prefix
     eos = getattr(backend, "eos_token", None) or "</s>"
     return render_prompt(list(request.messages), style=style, eos_token=eos) + request.prefix
 
 
 def _generate(backend: Backend, requests: Sequence[Request], prompts: Sequence[str], config: AgentConfig) -> list[str]:
     chat = getattr(backend, "generate_messages", None)
-    if callable(chat) and getattr(backend, "api", "completions") == "chat":
+    if callable(chat) and getattr(backend, "api", "completions") == "chat" and all(r.raw is None for r in requests):
         return chat([list(r.messages) for r in requests], [r.prefix for r in requests],
                     max_new_tokens=config.max_new_tokens, stop=STOP)
     return backend.generate(list(prompts), max_new_tokens=config.max_new_tokens, stop=STOP)

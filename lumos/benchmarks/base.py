@@ -5,8 +5,7 @@ episode of one example (``make_episode(example, ctx)``: its tools, dialogue, env
 scorer), which metrics it reports with which aggregation, its Lumos-I cap, and which extra
 command-line options it takes (a dataclass, ``options``)::
 
-    >>> bench = get_benchmark("gsm")
-    >>> data = bench.load("../shared/data")          # or data/eval/gsm, or a file
+    >>> bench, data = load_benchmark("gsm", "../shared/data")          # or data/eval/gsm, or a file
     >>> data.examples[0]
     Example(id='0', question="Janet's ducks lay 16 eggs per day...", answer='18', metadata={})
 
@@ -101,7 +100,7 @@ class Benchmark:
         name: the key (the original eval folder name): ``python -m eval.<name>.run_eval``.
         domain: the checkpoint domain (``lumos_<domain>_<module>_<formulation>``): maths,
             complex_qa, web_agent or unified (unseen tasks).
-        load: ``data_dir -> Dataset``.
+        load: ``(data_dir, options) -> Dataset`` (``options``: the benchmark's options instance or None).
         make_episode: ``(benchmark, example, ctx) -> Episode``.
         metrics: what is reported; ``primary`` names the headline one.
         max_subgoals: the Lumos-I cap.
@@ -119,7 +118,7 @@ class Benchmark:
 
     name: str
     domain: str
-    load: Callable[[Path | None], Dataset]
+    load: Callable[[Path | None, Any], Dataset]
     make_episode: EpisodeFactory
     metrics: tuple[MetricSpec, ...]
     primary: str
@@ -170,10 +169,12 @@ def get_benchmark(name: str) -> Benchmark:
     return _REGISTRY[name]
 
 
-def load_benchmark(name: str, data_dir: str | Path | None = None) -> tuple[Benchmark, Dataset]:
-    """``get_benchmark(name)`` and its examples from ``data_dir``."""
+def load_benchmark(name: str, data_dir: str | Path | None = None, options: Any = None) -> tuple[Benchmark, Dataset]:
+    """``get_benchmark(name)`` and its examples from ``data_dir`` (with its ``options``; default ones when None)."""
     bench = get_benchmark(name)
-    return bench, bench.load(Path(data_dir) if data_dir else None)
+    if options is None and bench.options is not None:
+        options = bench.options()
+    return bench, bench.load(Path(data_dir) if data_dir else None, options)
 
 
 def find_data_file(bench: str, data_dir: Path | None, candidates: Sequence[str]) -> Path:

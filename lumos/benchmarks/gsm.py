@@ -34,7 +34,7 @@ def load_examples(path: Path) -> list[Example]:
     return out
 
 
-def load(data_dir: Path | None) -> Dataset:
+def load(data_dir: Path | None, options: object = None) -> Dataset:
     path = find_data_file("gsm", data_dir, FILES)
     return Dataset(tuple(load_examples(path)), path)
 

@@ -65,7 +65,7 @@ def load_examples(path: Path) -> list[Example]:
     return [_hotpot_example(rec, f"{path}[{i}]", i) for i, rec in enumerate(data)]
 
 
-def load(data_dir: Path | None) -> Dataset:
+def load(data_dir: Path | None, options: object = None) -> Dataset:
     path = find_data_file("hotpotqa", data_dir, FILES)
     return Dataset(tuple(load_examples(path)), path)
 

@@ -46,7 +46,7 @@ class SqlOptions:
     sql_max_rows: int = field(default=100_000, metadata={"help": "rows kept of one result (more: an error)"})
 
 
-def load(data_dir: Path | None) -> Dataset:
+def load(data_dir: Path | None, options: object = None) -> Dataset:
     path = find_data(data_dir)
     questions = load_questions(path)
     return Dataset(tuple(q.to_example() for q in questions), path,

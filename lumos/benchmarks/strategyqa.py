@@ -40,7 +40,7 @@ def _train_file(path: Path, data_dir: Path | None) -> Path | None:
     return None
 
 
-def load(data_dir: Path | None) -> Dataset:
+def load(data_dir: Path | None, options: object = None) -> Dataset:
     path = find_data_file("strategyqa", data_dir, FILES)
     train = _train_file(path, data_dir)
     train_questions = {normalize_answer(r["question"]) for r in _records(train)} if train else set()

@@ -36,7 +36,7 @@ def load_examples(path: Path) -> list[Example]:
     return out
 
 
-def load(data_dir: Path | None) -> Dataset:
+def load(data_dir: Path | None, options: object = None) -> Dataset:
     path = find_data_file("svamp", data_dir, FILES)
     return Dataset(tuple(load_examples(path)), path)
 
