@@ -68,9 +68,11 @@ Isolation = Literal["auto", "namespaces", "userns", "none"]
 ISOLATIONS: tuple[str, ...] = ("auto", "namespaces", "userns", "none")
 CHILD = Path(__file__).with_name("_sandbox_child.py")
 NS_WORKDIR = "/tmp/lumos-sandbox"
-_MASKED = ("/var/tmp", "/dev/shm", "/run/lock")
-_NS_FLAGS = ["--net", "--mount", "--pid", "--fork", "--kill-child", "--mount-proc"]
-_GRACE_S = 5.0
+_MASKED = ("/var/tmp", "/dev/shm", "/run", "/var/run", "/run/lock")
+_NS_FLAGS = ["--net", "--mount", "--pid", "--ipc", "--fork", "--kill-child", "--mount-proc"]
+GRACE_S = 2.0
+"""The caller waits at most ``timeout_s + GRACE_S`` for a run (start-up, the supervisor's kill and report)."""
+_MAX_HIDDEN_SOCKETS = 10_000
 
 
 @dataclass(frozen=True)
@@ -190,8 +192,12 @@ def _under(path: str, root: str) -> bool:
 
 def _mask_and_keep(extra_keep: list[str]) -> tuple[list[str], list[str]]:
     home = os.path.realpath(str(Path.home()))
-    masks = ["/tmp", *(p for p in _MASKED if os.path.isdir(p))]  # the child always covers /tmp
-    if home not in ("/", "/tmp") and os.path.isdir(home):
+    masks = ["/tmp"]  # the child always covers /tmp
+    for p in _MASKED:
+        real = os.path.realpath(p)
+        if os.path.isdir(real) and real not in masks:
+            masks.append(real)
+    if home not in ("/", "/tmp") and os.path.isdir(home) and home not in masks:
         masks.append(home)
     candidates = {
         os.path.realpath(p)
@@ -202,6 +208,25 @@ def _mask_and_keep(extra_keep: list[str]) -> tuple[list[str], list[str]]:
     # a keep path that *is* a masked directory (or contains it) means that directory must stay visible
     masks = [m for m in masks if not any(_under(m, c) for c in candidates)]
     return masks, keep
+
+
+def host_socket_paths(masks: list[str]) -> list[str]:
+    """Unix socket paths bound in this network namespace (``/proc/net/unix``) outside the masked directories.
+
+    The sandbox binds an empty file over each (abstract sockets need nothing: they belong to a network
+    namespace, and the child has its own).
+    """
+    paths: list[str] = []
+    try:
+        with open("/proc/net/unix", encoding="utf-8", errors="replace") as f:
+            next(f, None)
+            for line in f:
+                parts = line.rstrip("\n").split(None, 7)
+                if len(parts) == 8 and parts[7].startswith("/") and not any(_under(parts[7], m) for m in masks):
+                    paths.append(parts[7])
+    except OSError:
+        return []
+    return sorted(set(paths))[:_MAX_HIDDEN_SOCKETS]
 
 
 def _command(
@@ -221,6 +246,7 @@ def _command(
         "namespaces": namespaces,
         "mask_paths": masks,
         "keep_paths": keep,
+        "socket_paths": host_socket_paths(masks) if namespaces else [],
         "workdir": workdir,
         "drop_to": drop_to,
         "memory_mb": limits.memory_mb,
@@ -253,6 +279,23 @@ def _kill_group(proc: subprocess.Popen) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
+
+
+def _kill_and_collect(proc: subprocess.Popen) -> tuple[bytes, bytes]:
+    """Kill the launcher's process group (the namespace's init dies with it) and take what is left, without
+    waiting more than a moment."""
+    _kill_group(proc)
+    try:
+        return proc.communicate(timeout=1.0)
+    except subprocess.TimeoutExpired:
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+        try:
+            proc.wait(timeout=1.0)
+        except subprocess.TimeoutExpired:
+            logger.warning("sandbox launcher %d did not exit after SIGKILL", proc.pid)
+        return b"", b""
 
 
 def _signal_name(returncode: int) -> str:
@@ -308,11 +351,11 @@ def _run_in(mode: str, code: str, limits: SandboxLimits) -> SandboxResult:
             start_new_session=True,
         )
         try:
-            out, err = proc.communicate(code.encode("utf-8", errors="replace"), timeout=limits.timeout_s + _GRACE_S)
+            out, err = proc.communicate(code.encode("utf-8", errors="replace"), timeout=limits.timeout_s + GRACE_S)
         except subprocess.TimeoutExpired:
+            # The supervisor enforces the limit itself; this is the fallback if it is stuck (e.g. start-up).
             timed_out = True
-            _kill_group(proc)
-            out, err = proc.communicate()
+            out, err = _kill_and_collect(proc)
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -330,11 +373,11 @@ def _run_in(mode: str, code: str, limits: SandboxLimits) -> SandboxResult:
     if not isinstance(payload, dict) or not {"ok", "stdout", "error"} <= payload.keys():
         rc = proc.returncode
         why = f"killed by {_signal_name(rc)}" if rc < 0 else f"exited with status {rc}"
-        if rc == -signal.SIGKILL:
-            why += " (CPU or memory limit)"
         tail = err.decode("utf-8", errors="replace").strip()[-2000:]
-        return SandboxResult(False, "", f"sandbox process {why} without a result" + (f": {tail}" if tail else ""),
+        return SandboxResult(False, "", f"sandbox supervisor {why} without a result" + (f": {tail}" if tail else ""),
                              stderr=tail, isolation=mode, seconds=seconds)  # fmt: skip
+    for note in payload.get("notes", []):
+        logger.debug("sandbox (%s): %s", mode, note)
     return SandboxResult(
         ok=bool(payload["ok"]),
         stdout=str(payload["stdout"]),
