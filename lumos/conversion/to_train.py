@@ -51,7 +51,9 @@ from lumos.formats.prompts import (
     plan_first_user,
 )
 from lumos.paths import REPO_ROOT
-from lumos.utils.io import DataFormatError, git_commit, iter_jsonl, require_field, write_json
+from lumos.utils.cli import UsageError, cli_entry
+from lumos.utils.io import git_commit, iter_jsonl, require_field, write_json
+from lumos.utils.lock import LOCK_SUFFIX
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +105,7 @@ def converted_files(converted_dir: Path) -> list[Path]:
         raise FileNotFoundError(f"no converted annotations folder {converted_dir} (run python -m data.prompt_convertion)")
     return sorted(p for p in converted_dir.iterdir()
                   if p.is_file() and not p.name.startswith(".")
-                  and not p.name.endswith((FAILED_SUFFIX, METRICS_SUFFIX, ".tmp")))
+                  and not p.name.endswith((FAILED_SUFFIX, METRICS_SUFFIX, LOCK_SUFFIX, ".tmp")))
 
 
 def read_converted(converted_dir: Path) -> list[tuple[str, dict[str, Any]]]:
@@ -342,7 +344,7 @@ def build_unified(domains: Sequence[str], data_root: Path, output_dir: Path) -> 
 
 def check_domain(domain: str) -> str:
     if domain not in TRAIN_DOMAINS:
-        raise DataFormatError(f"no training-data builder for domain {domain!r}; expected one of {', '.join(TRAIN_DOMAINS)}")
+        raise UsageError(f"no training-data builder for domain {domain!r}; expected one of {', '.join(TRAIN_DOMAINS)}")
     return domain
 
 
@@ -375,7 +377,7 @@ def run(args: argparse.Namespace) -> list[FileReport]:
         domain = check_domain(args.domain)
         name = args.formulation
         if name not in TRAIN_FORMULATIONS:
-            raise DataFormatError(f"unknown formulation {name!r}; expected one of {', '.join(TRAIN_FORMULATIONS)}")
+            raise UsageError(f"unknown formulation {name!r}; expected one of {', '.join(TRAIN_FORMULATIONS)}")
         converted = Path(args.converted_dir) if args.converted_dir else root / domain / "converted"
         raw = Path(args.raw_dir) if args.raw_dir else root / domain / "raw_data"
         output_dir = Path(args.output_dir) if args.output_dir else root / domain / "train_annots"
@@ -399,14 +401,11 @@ def run(args: argparse.Namespace) -> list[FileReport]:
     return reports
 
 
+@cli_entry("python -m data.process_for_train")
 def main(argv: Sequence[str] | None = None) -> int:
+    """The CLI; data and usage errors and missing inputs end as one line on stderr (exit status 2)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    args = build_parser().parse_args(argv)
-    try:
-        run(args)
-    except (DataFormatError, FileNotFoundError) as e:
-        logger.error("%s", e)
-        return 2
+    run(build_parser().parse_args(argv))
     return 0
 
 

@@ -25,6 +25,7 @@ from typing import Any
 
 from lumos.formats.actions import ActionParseError, parse_actions
 from lumos.tools.executor import TOOL_DOMAINS, ToolConfig, build_toolbox, execute_actions
+from lumos.utils.cli import cli_entry
 
 logger = logging.getLogger(__name__)
 
@@ -52,17 +53,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--qa_model", help="local model folder, or openai:<model>")
     p.add_argument("--qa_base_url", help="base URL of an OpenAI-compatible server (with --qa_model openai:...)")
     p.add_argument("--math_backend", choices=("sympy", "wolframalpha"), default="sympy")
-    p.add_argument("--cache", type=Path, help="sqlite3 tool cache file")
+    p.add_argument("--cache", default="none", help="sqlite3 tool cache file, or 'none' (the default)")
     p.add_argument("-v", "--verbose", action="store_true")
     return p
 
 
+@cli_entry("python -m lumos.tools.execute")
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     backend = load_qa_backend(args.qa_model, args.qa_base_url) if args.qa_model else None
     config = ToolConfig(knowledge=args.knowledge, corpus=args.corpus, retriever=args.retriever, qa_backend=backend,
-                        math_backend=args.math_backend, cache_path=args.cache)  # fmt: skip
+                        math_backend=args.math_backend,
+                        cache_path=None if args.cache == "none" else Path(args.cache))  # fmt: skip
     tools = build_toolbox(args.domain, config)
     variables: dict[str, Any] = {}
     errors: dict[str, str] = {}
