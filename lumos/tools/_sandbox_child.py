@@ -21,9 +21,10 @@ pid namespace. Standard library only; it never imports ``lumos``. Two processes:
      Without namespaces (``none``) it is a child subreaper instead and kills the descendants it can
      find (best effort).
 * the **worker** (untrusted): ``PR_SET_NO_NEW_PRIVS``, drops root to ``nobody`` (or drops every
-  capability in a user namespace), resource limits, a seccomp filter (no sockets except AF_INET /
-  AF_INET6, which have no interface in the empty network namespace; no io_uring; native syscall ABI
-  only), Python-level courtesy guards, then runs the code. Its only descriptors are 0 (/dev/null),
+  capability in a user namespace, or as root without a uid change), resource limits, a seccomp filter
+  (no sockets except AF_INET / AF_INET6, which have no interface in the empty network namespace, and
+  none at all without namespaces; no io_uring; native syscall ABI only), Python-level courtesy
+  guards, then runs the code. Its only descriptors are 0 (/dev/null),
   1 and 2 (the pipes to the supervisor). The last line of its stderr carries its own error report,
   which the supervisor takes as the error text; everything else (the caps, the time limit,
   ``timed_out`` on a hard kill) is decided by the supervisor.
@@ -220,8 +221,9 @@ _SECCOMP_RET_ALLOW, _SECCOMP_RET_ERRNO = 0x7FFF0000, 0x00050000
 _LD_W_ABS, _JEQ_K, _JGE_K, _RET_K = 0x20, 0x15, 0x35, 0x06
 
 
-def _install_seccomp(notes):
-    """socket() only for AF_INET/AF_INET6, no io_uring, no foreign syscall ABI: everything else EPERM.
+def _install_seccomp(notes, allow_inet):
+    """socket() only for AF_INET/AF_INET6 (``allow_inet``: in an empty network namespace) or not at all, no
+    io_uring, no foreign syscall ABI: refused with EPERM.
 
     Unix, netlink, packet, vsock ... sockets are refused whatever their address (path or abstract);
     ``socketpair`` stays allowed (an anonymous pair reaches nothing).
@@ -243,11 +245,14 @@ def _install_seccomp(notes):
     prog.append((_RET_K, 0, 0, deny))
     prog.append((_JEQ_K, 1, 0, nr_socket))
     prog.append((_RET_K, 0, 0, _SECCOMP_RET_ALLOW))
-    prog.append((_LD_W_ABS, 0, 0, 16))  # args[0] (low 32 bits): the address family
-    prog.append((_JEQ_K, 2, 0, socket.AF_INET))
-    prog.append((_JEQ_K, 1, 0, socket.AF_INET6))
-    prog.append((_RET_K, 0, 0, deny))
-    prog.append((_RET_K, 0, 0, _SECCOMP_RET_ALLOW))
+    if allow_inet:
+        prog.append((_LD_W_ABS, 0, 0, 16))  # args[0] (low 32 bits): the address family
+        prog.append((_JEQ_K, 2, 0, socket.AF_INET))
+        prog.append((_JEQ_K, 1, 0, socket.AF_INET6))
+        prog.append((_RET_K, 0, 0, deny))
+        prog.append((_RET_K, 0, 0, _SECCOMP_RET_ALLOW))
+    else:
+        prog.append((_RET_K, 0, 0, deny))
     raw = b"".join(struct.pack("HBBI", *ins) for ins in prog)
     buf = ctypes.create_string_buffer(raw, len(raw))
 
@@ -344,7 +349,7 @@ def _confine_worker(cfg, notes):
     if os.getppid() != cfg["supervisor_pid"]:
         os._exit(_EXIT_ERROR)  # the supervisor died before the line above
     _set_limits(cfg)
-    _install_seccomp(notes)
+    _install_seccomp(notes, allow_inet=cfg["namespaces"])
     sys.dont_write_bytecode = True
 
 

@@ -347,9 +347,11 @@ class _Listener:
             try:
                 if self.kind == socket.SOCK_STREAM:
                     conn, _ = self.sock.accept()
-                    conn.sendall(b"host-reply")
                     self.contacts.append(b"connect")
-                    conn.close()
+                    try:
+                        conn.sendall(b"host-reply")
+                    finally:
+                        conn.close()
                 else:
                     self.contacts.append(self.sock.recv(100))
             except OSError:
@@ -439,3 +441,71 @@ def test_caller_rss_baseline_is_small():
     assert out.returncode == 0, out.stderr[-2000:]
     assert int(out.stdout.split()[-1]) < 120 * 1024
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss > 0
+
+
+def test_without_namespaces_no_socket_can_be_created(listening_port_tcp):
+    """``none`` mode has no network namespace: the seccomp filter refuses every socket family."""
+    port, accepted = listening_port_tcp
+    code = f"""
+        for family in (_socket.AF_INET, _socket.AF_INET6, _socket.AF_UNIX, _socket.AF_NETLINK):
+            try:
+                s = _socket.socket(family, _socket.SOCK_STREAM if family != _socket.AF_NETLINK else _socket.SOCK_RAW)
+            except OSError as e:
+                print("refused", e.errno)
+                continue
+            try:
+                s.settimeout(2)
+                s.connect(("127.0.0.1", {port}))
+                print("CONNECTED")
+            except OSError as e:
+                print("created but failed", e.errno)
+        a, b = _socket.socketpair()
+        a.send(b"x")
+        print("socketpair", b.recv(1))
+        """
+    r = run(code, isolation="none")
+    assert r.ok, r
+    assert r.stdout.count("refused 1\n") == 4 and "socketpair b'x'" in r.stdout, r.stdout
+    assert accepted == []
+
+
+@pytest.fixture
+def listening_port_tcp():
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(("127.0.0.1", 0))
+    server.listen(5)
+    server.settimeout(0.1)
+    accepted: list[tuple] = []
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            try:
+                conn, addr = server.accept()
+                accepted.append(addr)
+                conn.close()
+            except OSError:
+                continue
+
+    t = threading.Thread(target=loop, daemon=True)
+    t.start()
+    yield server.getsockname()[1], accepted
+    stop.set()
+    t.join()
+    server.close()
+
+
+def test_auto_degrades_with_a_warning_and_explicit_modes_fail_closed(monkeypatch, caplog):
+    from lumos.tools import sandbox
+
+    monkeypatch.setattr(sandbox, "available_isolation", lambda: "none")
+    monkeypatch.setattr(sandbox, "userns_available", lambda: False)
+    monkeypatch.delenv("LUMOS_SANDBOX_ISOLATION", raising=False)
+    sandbox._warn_degraded.cache_clear()
+    with caplog.at_level("WARNING", logger="lumos.tools.sandbox"):
+        assert sandbox.resolve_isolation("auto") == "none"
+    assert "no namespace isolation here" in caplog.text
+    for mode in ("namespaces", "userns"):
+        monkeypatch.setenv("LUMOS_SANDBOX_ISOLATION", mode)
+        with pytest.raises(RuntimeError, match=mode):
+            sandbox.resolve_isolation("auto")
