@@ -57,7 +57,8 @@ def exit_status(exc: BaseException) -> int:
 
 def run_cli(main: Callable[..., int | None], argv: Sequence[str] | None = None, *, prog: str | None = None,
             stderr: TextIO | None = None, **kwargs: Any) -> int:  # fmt: skip
-    """Call ``main(argv, **kwargs)`` (``main(**kwargs)`` when ``argv`` is None) and return its exit status.
+    """Call ``main(argv, **kwargs)`` (``main(**kwargs)`` when ``argv`` is None) and return its exit status
+    (``main``'s int, else 0).
 
     ``ReportedError`` and ``FileNotFoundError`` become one line on stderr (``<prog>: error: <message>``) and
     status ``exit_code`` (2 unless the class says otherwise); Ctrl-C becomes ``interrupted`` and 130;
@@ -74,7 +75,7 @@ def run_cli(main: Callable[..., int | None], argv: Sequence[str] | None = None, 
     except KeyboardInterrupt:
         out.write(f"{prog + ': ' if prog else ''}interrupted\n")
         return EXIT_INTERRUPTED
-    return 0 if status is None else int(status)
+    return status if isinstance(status, int) else 0  # None, or a result object (e.g. the metrics dict)
 
 
 def cli_entry(prog: str | None = None) -> Callable[[Callable[..., int | None]], Callable[..., int]]:

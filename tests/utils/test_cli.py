@@ -45,6 +45,7 @@ def test_bugs_keep_their_traceback():
 def test_exit_statuses_pass_through_and_argparse_exits_untouched():
     assert run_cli(lambda argv=None: 1, []) == 1
     assert run_cli(lambda argv=None: None, []) == 0
+    assert run_cli(lambda benchmark=None: {"n": 3, "benchmark": benchmark}, benchmark="gsm") == 0  # evaluate.main
     with pytest.raises(SystemExit):
         run_cli(_raiser(SystemExit(2)), [])
     err = io.StringIO()
