@@ -14,7 +14,7 @@ traceback, because it is a bug. For example::
 Use: ``sys.exit(run_cli(main))`` in a ``__main__`` block, or decorate the entry point with ``@cli_entry``
 (then ``main(argv)`` itself returns the exit status, which keeps tests that call it simple).
 
-Exercise: ``pytest tests/utils/test_cli.py``.
+Exercise: ``pytest tests/utils/test_run_cli.py``.
 """
 
 from __future__ import annotations
