@@ -30,12 +30,14 @@ from typing import Any
 from tqdm import tqdm
 
 from lumos.conversion.instructions import MAX_TOKENS, conversion_messages
-from lumos.conversion.openai_backend import FatalRequestError, OpenAIConfig, RequestFailed, complete, make_client
+from lumos.conversion.openai_backend import OpenAIConfig, RequestFailed, complete, make_client
 from lumos.conversion.rule_backend import converted_record, rule_convert
 from lumos.conversion.rule_plan import RuleError
 from lumos.conversion.sources import SOURCE_DOMAIN, SOURCES, SourceRecord, detect_source, load_source
 from lumos.paths import REPO_ROOT, check_choice
+from lumos.utils.cli import UsageError, cli_entry
 from lumos.utils.io import DataFormatError, append_jsonl, git_commit, iter_jsonl, write_json, write_jsonl
+from lumos.utils.lock import lock_output
 
 logger = logging.getLogger(__name__)
 
@@ -45,10 +47,6 @@ PRM_TARGET = 10_000  # the original kept the first 10,000 successful PRM800K con
 FAILED_SUFFIX = ".failed.jsonl"
 METRICS_SUFFIX = ".metrics.json"
 _RULE_CHUNK = 512
-
-
-class UsageError(ValueError):
-    """Arguments that cannot work together (reported without a traceback)."""
 
 
 def _choice(value: str, choices: tuple[str, ...], what: str) -> str:
@@ -252,47 +250,48 @@ def convert(args: argparse.Namespace) -> ConversionStats:
         raise UsageError(f"{data_fn} is {source} data, which belongs to domain {SOURCE_DOMAIN[source]}, not {args.domain}")
     output = Path(args.output) if args.output else default_output(
         args.domain, source, data_fn, convert_all=args.convert_all, st_idx=args.st_idx, ed_idx=args.ed_idx)
-    records = select(load_source(data_fn, source), convert_all=args.convert_all, st_idx=args.st_idx, ed_idx=args.ed_idx)
-    stats = ConversionStats(selected=len(records))
-    done = done_ids(output)
-    pending = [r for r in records if r.id not in done]
-    stats.already_done = len(records) - len(pending)
-    if args.backend == "openai":
-        convertible = [r for r in pending if r.plan is not None]
-        stats.not_convertible = len(pending) - len(convertible)
-        pending = convertible
-    logger.info("%s: %d records selected, %d already converted in %s, %d to convert", data_fn, len(records),
-                stats.already_done, output, len(pending))
-    output.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        cfg = OpenAIConfig(model=args.model, base_url=args.base_url, concurrency=args.concurrency,
-                           max_retries=args.max_retries, timeout=args.timeout, backoff_base=args.retry_wait,
-                           max_tokens=args.max_tokens or MAX_TOKENS[args.domain])
-    except ValueError as e:
-        raise UsageError(str(e)) from None
-    start = time.time()
-    try:
-        if args.backend == "rule":
-            run_rule(pending, output, stats)
-        else:
-            limit = PRM_TARGET if source == "prm800k" and args.convert_all else None
-            asyncio.run(run_openai(pending, output, cfg, stats, limit=limit))
-    finally:
-        in_output = done_ids(output)
-        remaining_failed = compact_failed(output, in_output)
-        config = dict(vars(args), source=source, output=str(output), data_fn=str(data_fn))
+    with lock_output(output):  # one writer per output: a second run refuses at once, naming this one
+        records = select(load_source(data_fn, source), convert_all=args.convert_all, st_idx=args.st_idx, ed_idx=args.ed_idx)
+        stats = ConversionStats(selected=len(records))
+        done = done_ids(output)
+        pending = [r for r in records if r.id not in done]
+        stats.already_done = len(records) - len(pending)
         if args.backend == "openai":
-            config["openai"] = {k: v for k, v in asdict(cfg).items() if k != "api_key"}
-        write_json(metrics_path(output), {
-            "config": config, "git_commit": git_commit(), "seconds": round(time.time() - start, 2),
-            "counts": asdict(stats), "records_in_output": len(in_output), "failed_in_file": remaining_failed,
-        })
-    logger.info("converted %d, failed %d, skipped %d already done, %d without a plan; tokens: %d prompt + %d completion; "
-                "output %s (%d records)", stats.converted, stats.failed, stats.already_done, stats.not_convertible,
-                stats.prompt_tokens, stats.completion_tokens, output, len(in_output))
-    if stats.failure_reasons:
-        logger.info("failure reasons: %s", dict(sorted(stats.failure_reasons.items(), key=lambda kv: -kv[1])[:10]))
-    return stats
+            convertible = [r for r in pending if r.plan is not None]
+            stats.not_convertible = len(pending) - len(convertible)
+            pending = convertible
+        logger.info("%s: %d records selected, %d already converted in %s, %d to convert", data_fn, len(records),
+                    stats.already_done, output, len(pending))
+        output.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            cfg = OpenAIConfig(model=args.model, base_url=args.base_url, concurrency=args.concurrency,
+                               max_retries=args.max_retries, timeout=args.timeout, backoff_base=args.retry_wait,
+                               max_tokens=args.max_tokens or MAX_TOKENS[args.domain])
+        except ValueError as e:
+            raise UsageError(str(e)) from None
+        start = time.time()
+        try:
+            if args.backend == "rule":
+                run_rule(pending, output, stats)
+            else:
+                limit = PRM_TARGET if source == "prm800k" and args.convert_all else None
+                asyncio.run(run_openai(pending, output, cfg, stats, limit=limit))
+        finally:
+            in_output = done_ids(output)
+            remaining_failed = compact_failed(output, in_output)
+            config = dict(vars(args), source=source, output=str(output), data_fn=str(data_fn))
+            if args.backend == "openai":
+                config["openai"] = {k: v for k, v in asdict(cfg).items() if k != "api_key"}
+            write_json(metrics_path(output), {
+                "config": config, "git_commit": git_commit(), "seconds": round(time.time() - start, 2),
+                "counts": asdict(stats), "records_in_output": len(in_output), "failed_in_file": remaining_failed,
+            })
+        logger.info("converted %d, failed %d, skipped %d already done, %d without a plan; tokens: %d prompt + %d completion; "
+                    "output %s (%d records)", stats.converted, stats.failed, stats.already_done, stats.not_convertible,
+                    stats.prompt_tokens, stats.completion_tokens, output, len(in_output))
+        if stats.failure_reasons:
+            logger.info("failure reasons: %s", dict(sorted(stats.failure_reasons.items(), key=lambda kv: -kv[1])[:10]))
+        return stats
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -317,14 +316,11 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+@cli_entry("python -m data.prompt_convertion")
 def main(argv: Sequence[str] | None = None) -> int:
+    """The CLI; data and usage errors, a busy ``--output`` and a refused server end as one line on stderr."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    args = build_parser().parse_args(argv)
-    try:
-        convert(args)
-    except (DataFormatError, FileNotFoundError, UsageError, FatalRequestError) as e:
-        logger.error("%s", e)
-        return 2
+    convert(build_parser().parse_args(argv))
     return 0
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from lumos.paths import REPO_ROOT
+from lumos.utils.cli import ReportedError, cli_entry
 from lumos.utils.io import file_sha256
 
 logger = logging.getLogger(__name__)
@@ -39,8 +40,10 @@ _LUMOS_RAW = "https://raw.githubusercontent.com/allenai/lumos/main/"
 _INTERCODE_RAW = "https://raw.githubusercontent.com/princeton-nlp/intercode/c3e46d827cfc9d4c704ec078f7abf9f41e3191d8/"
 
 
-class DownloadError(RuntimeError):
+class DownloadError(ReportedError, RuntimeError):
     """A target could not be fetched or failed its checksum; the message names the target and the source."""
+
+    exit_code = 1
 
 
 @dataclass(frozen=True)
@@ -264,6 +267,7 @@ def download(only: Sequence[str] | None, net: Network, root: Path, *, force: boo
     return status
 
 
+@cli_entry("python -m data.download")
 def main(argv: Sequence[str] | None = None, net: Network | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     p = argparse.ArgumentParser(prog="python -m data.download", description=__doc__.split("\n")[0])
@@ -280,11 +284,7 @@ def main(argv: Sequence[str] | None = None, net: Network | None = None) -> int:
         sys.stdout.write(out.getvalue())
         return 0
     only = [name.strip() for item in args.only for name in item.split(",") if name.strip()]
-    try:
-        download(only, net or LiveNetwork(), Path(args.root), force=args.force, verify=not args.no_verify)
-    except DownloadError as e:
-        logger.error("%s", e)
-        return 1
+    download(only, net or LiveNetwork(), Path(args.root), force=args.force, verify=not args.no_verify)
     return 0
 
 

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from lumos.utils.cli import ReportedError
+
 logger = logging.getLogger(__name__)
 
 RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
@@ -34,8 +36,8 @@ class RequestFailed(RuntimeError):
         self.reason = reason
 
 
-class FatalRequestError(RuntimeError):
-    """An error that every request would hit (bad key, no access, unknown model): stop the run."""
+class FatalRequestError(ReportedError, RuntimeError):
+    """An error that every request would hit (bad key, no access, unknown model): stop the run (one line in a CLI)."""
 
 
 @dataclass(frozen=True)

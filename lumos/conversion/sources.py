@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from lumos.utils.io import DataFormatError, iter_jsonl, read_json, require_field
+from lumos.utils.io import DataFormatError, iter_jsonl, read_json, read_text, require_field
 
 SourceName = Literal["gsm8k", "asdiv", "prm800k", "math", "strategyqa", "musique", "mind2web", "aokvqa"]
 SOURCES: tuple[str, ...] = ("gsm8k", "asdiv", "prm800k", "math", "strategyqa", "musique", "mind2web", "aokvqa")
@@ -142,7 +142,7 @@ def read_asdiv(path: Path) -> list[SourceRecord]:
             answer = str(require_field(rec, "answer", where))
             out.append(SourceRecord(f"asdiv:{path.stem}:{i}", "asdiv", question, solution, answer.split(" ")[0], where, rec))
         return out
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path)
     try:
         root = ET.fromstring(text)
     except ET.ParseError as e:

@@ -15,6 +15,12 @@ original's reasons, and also where the input is degenerate and the original wrot
 its reason in the log and in ``metrics_<formulation>.json``. Input files are read in name order (the original used
 ``os.listdir`` order).
 
+Grounding target lines that the original's re-serialisation left broken are written exactly as it wrote them, and
+counted per file in ``metrics_<formulation>.json`` (``target_line_quirks``): arguments cut at the last ``)`` when a
+parenthesis never closes (``Calculator(48/2 = 24`` -> ``Calculator(48/2 = 2)``), unbalanced brackets, a call name
+that is not an identifier, invisible or control characters, and the ``Output = (R9)`` assignment form. With
+``--strict_targets`` records holding any of these but the assignment form are dropped instead, with their reason.
+
 Run: ``python -m data.process_for_train --domain maths --formulation lumos_iterative``.
 """
 
@@ -23,7 +29,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +44,7 @@ from lumos.formats import (
     ActionParseError,
     PlanBlock,
     join_onetime_plan,
+    parse_action,
     parse_converted_action,
     parse_converted_plan,
     render_plan_turn,
@@ -51,7 +60,9 @@ from lumos.formats.prompts import (
     plan_first_user,
 )
 from lumos.paths import REPO_ROOT
-from lumos.utils.io import DataFormatError, git_commit, iter_jsonl, require_field, write_json
+from lumos.utils.cli import UsageError, cli_entry
+from lumos.utils.io import git_commit, iter_jsonl, require_field, write_json
+from lumos.utils.lock import LOCK_SUFFIX
 
 logger = logging.getLogger(__name__)
 
@@ -75,16 +86,118 @@ class Dropped(Exception):
 
 @dataclass
 class FileReport:
-    """Rows written to one training file and the records dropped on the way, by reason."""
+    """Rows written to one training file, the records dropped on the way (by reason), and for grounding files
+    the target action lines written as the original wrote them although they are broken (by quirk)."""
 
     path: str
     rows: int = 0
     dropped: Counter[str] = field(default_factory=Counter)
     dropped_degenerate: Counter[str] = field(default_factory=Counter)
+    target_lines: int = 0
+    target_line_quirks: Counter[str] = field(default_factory=Counter)
+    rows_with_target_quirks: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "rows": self.rows, "dropped": dict(self.dropped),
-                "dropped_degenerate": dict(self.dropped_degenerate)}
+        out: dict[str, Any] = {"path": self.path, "rows": self.rows, "dropped": dict(self.dropped),
+                               "dropped_degenerate": dict(self.dropped_degenerate)}  # fmt: skip
+        if self.target_lines:
+            out.update(target_lines=self.target_lines, target_line_quirks=dict(self.target_line_quirks),
+                       rows_with_target_quirks=self.rows_with_target_quirks)  # fmt: skip
+        return out
+
+
+# Ways in which a grounding target line, re-serialised exactly as the original did, is broken.
+QUIRK_CUT = "arguments cut at the last ')' (no closing parenthesis)"
+QUIRK_UNBALANCED = "unbalanced brackets in the arguments"
+QUIRK_NAME = "call name is not an identifier"
+QUIRK_INVISIBLE = "invisible or control characters"
+QUIRK_ASSIGNMENT = "assignment written as 'vars = (value)'"
+QUIRK_OTHER = "not read back by lumos.formats.parse_action"
+#: Quirks ``--strict_targets`` drops a record for (the assignment form is the original's normal way of writing
+#: ``Output = R9`` and is only counted).
+STRICT_QUIRKS = frozenset({QUIRK_CUT, QUIRK_UNBALANCED, QUIRK_NAME, QUIRK_INVISIBLE, QUIRK_OTHER})
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+@dataclass
+class TargetCheck:
+    """Counts the quirks of the grounding targets of one file; with ``strict``, records holding one are dropped."""
+
+    report: FileReport
+    strict: bool = False
+    _lines: int = 0
+    _quirks: Counter[str] = field(default_factory=Counter)
+
+    def line(self, line: str, action: Action, domain: str) -> None:
+        self._lines += 1
+        self._quirks.update(target_quirks(line, action, domain))
+
+    def start_record(self) -> None:
+        self._lines = 0
+        self._quirks.clear()
+
+    def end_record(self) -> None:
+        """Call once the record is kept: adds its lines to the report, or raises ``Dropped`` (strict) for its
+        first strict quirk."""
+        if self.strict:
+            strict = [q for q in self._quirks if q in STRICT_QUIRKS]
+            if strict:
+                raise Dropped(f"grounding target: {strict[0]} (--strict_targets)")
+        self.report.target_lines += self._lines
+        self.report.target_line_quirks.update(self._quirks)
+        self.report.rows_with_target_quirks += bool(self._quirks)
+
+
+def _never_closes(line: str, open_idx: int) -> bool:
+    depth = 0
+    for ch in line[open_idx:]:
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth == 0:
+            return False
+    return True
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _invisible(text: str) -> bool:
+    return any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") and c != "\t" for c in text)
+
+
+def target_quirks(line: str, action: Action, domain: str) -> list[str]:
+    """How the original's target for converted ``line`` (``action`` = ``parse_training_action(line)``) is broken.
+
+    ``[]`` for a clean line. The target itself is written as the original wrote it either way.
+    """
+    rendered = render_training_action(action)
+    quirks = []
+    if not action.name:
+        quirks.append(QUIRK_ASSIGNMENT)
+    elif domain != "web_agent" and _never_closes(line, line.find("(", line.find(" = "))):
+        quirks.append(QUIRK_CUT)
+    if _invisible(rendered):
+        quirks.append(QUIRK_INVISIBLE)
+    if action.name:
+        try:
+            read_back = parse_action(rendered)
+        except ActionParseError:
+            read_back = None
+        if read_back != Action(action.variables, action.name, action.args):
+            if not _balanced(action.args):
+                quirks.append(QUIRK_UNBALANCED)
+            elif not _IDENTIFIER.match(action.name):
+                quirks.append(QUIRK_NAME)
+            elif QUIRK_INVISIBLE not in quirks:
+                quirks.append(QUIRK_OTHER)
+    return quirks
 
 
 @dataclass
@@ -103,7 +216,7 @@ def converted_files(converted_dir: Path) -> list[Path]:
         raise FileNotFoundError(f"no converted annotations folder {converted_dir} (run python -m data.prompt_convertion)")
     return sorted(p for p in converted_dir.iterdir()
                   if p.is_file() and not p.name.startswith(".")
-                  and not p.name.endswith((FAILED_SUFFIX, METRICS_SUFFIX, ".tmp")))
+                  and not p.name.endswith((FAILED_SUFFIX, METRICS_SUFFIX, LOCK_SUFFIX, ".tmp")))
 
 
 def read_converted(converted_dir: Path) -> list[tuple[str, dict[str, Any]]]:
@@ -141,11 +254,15 @@ def parse_training_action(line: str, domain: str) -> tuple[Action, str]:
     return parse_converted_action(line, web=domain == "web_agent")
 
 
-def _parse_block(block: PlanBlock, k: int, domain: str) -> list[tuple[Action, str]]:
+def _parse_block(block: PlanBlock, k: int, domain: str, check: TargetCheck | None = None) -> list[tuple[Action, str]]:
     try:
-        return [parse_training_action(line, domain) for line in block.action_lines]
+        parsed = [parse_training_action(line, domain) for line in block.action_lines]
     except ActionParseError as e:
         raise Dropped("an action line lumos.formats cannot parse", degenerate=True, detail=f"subgoal {k}: {e}") from e
+    if check is not None:
+        for line, (action, _) in zip(block.action_lines, parsed):
+            check.line(line, action, domain)
+    return parsed
 
 
 def _plan_feedback(block: PlanBlock, k: int, domain: str) -> str:
@@ -225,15 +342,22 @@ def plan_messages(rec: dict[str, Any], domain: str, *, iterative: bool, state: _
     return [*messages, assistant_message(STOP_PLANNING)]
 
 
-def ground_messages(rec: dict[str, Any], domain: str, *, iterative: bool, state: _OutputIndex) -> Messages:
-    """The grounding dialogue of one converted record. Raises ``Dropped``."""
+def ground_messages(rec: dict[str, Any], domain: str, *, iterative: bool, state: _OutputIndex,
+                    check: TargetCheck | None = None) -> Messages:  # fmt: skip
+    """The grounding dialogue of one converted record. Raises ``Dropped``.
+
+    ``check`` counts the quirks of the target lines (and drops the record in strict mode)."""
+    if check is not None:
+        check.start_record()
     blocks = _blocks(rec["subgoal_plan"], iterative=iterative)
     task = rec["task"]
     if not iterative:
-        actions = [a for k, b in enumerate(blocks, 1) for a, _ in _parse_block(b, k, domain)]
+        actions = [a for k, b in enumerate(blocks, 1) for a, _ in _parse_block(b, k, domain, check)]
         if not actions:
             raise Dropped("no action lines", degenerate=True)
         user = ground_onetime_user(domain, task, [b.subgoal for b in blocks])
+        if check is not None:
+            check.end_record()
         return [user_message(user), assistant_message("; ".join(render_training_action(a) for a in actions))]
     messages: Messages = []
     results: dict[str, str] = {}
@@ -246,7 +370,7 @@ def ground_messages(rec: dict[str, Any], domain: str, *, iterative: bool, state:
         else:
             user = ground_next_user(block.subgoal, dict(results) if domain == "complex_qa" else None)
         try:
-            parsed = _parse_block(block, k, domain)
+            parsed = _parse_block(block, k, domain, check)
         except Dropped as e:
             degenerate, parsed = degenerate or e, []
         if parsed:
@@ -256,6 +380,8 @@ def ground_messages(rec: dict[str, Any], domain: str, *, iterative: bool, state:
         messages += [user_message(user), assistant_message(assistant)]
     if degenerate is not None:
         raise degenerate
+    if check is not None:
+        check.end_record()
     return messages
 
 
@@ -276,14 +402,20 @@ def write_rows(path: Path, rows: Iterable[dict[str, Any]]) -> int:
 
 
 def build_dialogues(records: Sequence[tuple[str, dict[str, Any]]], domain: str, module: str, *, iterative: bool,
-                    report: FileReport) -> list[Messages]:
-    """Messages of every kept record, in input order; drops are counted in ``report``."""
-    build = plan_messages if module == "plan" else ground_messages
+                    report: FileReport, strict_targets: bool = False) -> list[Messages]:  # fmt: skip
+    """Messages of every kept record, in input order; drops (and grounding-target quirks) are counted in ``report``.
+
+    ``strict_targets``: drop grounding records with a broken target line (``STRICT_QUIRKS``) instead of writing
+    it as the original did."""
     state = _OutputIndex()
+    check = TargetCheck(report, strict=strict_targets) if module == "ground" else None
     kept = []
     for where, rec in records:
         try:
-            kept.append(build(rec, domain, iterative=iterative, state=state))
+            if check is None:
+                kept.append(plan_messages(rec, domain, iterative=iterative, state=state))
+            else:
+                kept.append(ground_messages(rec, domain, iterative=iterative, state=state, check=check))
         except Dropped as e:
             (report.dropped_degenerate if e.degenerate else report.dropped)[e.reason] += 1
             logger.debug("%s: dropped from %s: %s", where, report.path, e)
@@ -296,7 +428,8 @@ def training_rows(domain: str, dialogues: Iterable[Messages], prefix: str = "") 
         yield {"dataset": domain, "id": f"{domain}_{prefix}{i}", "messages": messages}
 
 
-def build_lumos(domain: str, converted_dir: Path, output_dir: Path, formulation: str) -> list[FileReport]:
+def build_lumos(domain: str, converted_dir: Path, output_dir: Path, formulation: str, *,
+                strict_targets: bool = False) -> list[FileReport]:  # fmt: skip
     """Plan and ground files of one Lumos formulation (``lumos_iterative`` / ``lumos_onetime``)."""
     records = read_converted(converted_dir)
     iterative = "iterative" in formulation
@@ -305,12 +438,13 @@ def build_lumos(domain: str, converted_dir: Path, output_dir: Path, formulation:
     for module in ("plan", "ground"):
         path = output_dir / f"lumos_{domain}_{module}_{suffix}.jsonl"
         report = FileReport(str(path))
-        report.rows = write_rows(path, training_rows(domain, build_dialogues(records, domain, module, iterative=iterative, report=report)))
+        report.rows = write_rows(path, training_rows(domain, build_dialogues(records, domain, module, iterative=iterative, report=report,
+                                                                               strict_targets=strict_targets)))
         reports.append(report)
     return reports
 
 
-def build_integrated(domain: str, converted_dir: Path, output_dir: Path) -> list[FileReport]:
+def build_integrated(domain: str, converted_dir: Path, output_dir: Path, *, strict_targets: bool = False) -> list[FileReport]:
     """One file for a single model that plans and grounds: the iterative plan dialogues, then the iterative
     ground dialogues (ids ``<domain>_plan_<i>`` / ``<domain>_ground_<i>``)."""
     records = read_converted(converted_dir)
@@ -318,7 +452,8 @@ def build_integrated(domain: str, converted_dir: Path, output_dir: Path) -> list
     report = FileReport(str(path))
     rows: list[dict[str, Any]] = []
     for module in ("plan", "ground"):
-        rows += training_rows(domain, build_dialogues(records, domain, module, iterative=True, report=report), f"{module}_")
+        rows += training_rows(domain, build_dialogues(records, domain, module, iterative=True, report=report,
+                                                       strict_targets=strict_targets), f"{module}_")
     report.rows = write_rows(path, rows)
     return [report]
 
@@ -342,7 +477,7 @@ def build_unified(domains: Sequence[str], data_root: Path, output_dir: Path) -> 
 
 def check_domain(domain: str) -> str:
     if domain not in TRAIN_DOMAINS:
-        raise DataFormatError(f"no training-data builder for domain {domain!r}; expected one of {', '.join(TRAIN_DOMAINS)}")
+        raise UsageError(f"no training-data builder for domain {domain!r}; expected one of {', '.join(TRAIN_DOMAINS)}")
     return domain
 
 
@@ -357,6 +492,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data_root", default=str(REPO_ROOT / "data" / "train"), help="root of the data/train layout")
     p.add_argument("--converted_dir", default=None, help="default <data_root>/<domain>/converted")
     p.add_argument("--raw_dir", default=None, help="cot / direct inputs; default <data_root>/<domain>/raw_data")
+    p.add_argument("--strict_targets", action="store_true",
+                   help="drop grounding records whose target lines the original wrote broken (arguments cut at the "
+                        "last ')', unbalanced brackets, a call name that is not an identifier, invisible characters); "
+                        "default: write them as the original did and count them in metrics_<formulation>.json")
     p.add_argument("--output_dir", default=None, help="default <data_root>/<domain>/train_annots "
                                                       "(unified: <data_root>/unified/train_annots)")
     return p
@@ -375,14 +514,14 @@ def run(args: argparse.Namespace) -> list[FileReport]:
         domain = check_domain(args.domain)
         name = args.formulation
         if name not in TRAIN_FORMULATIONS:
-            raise DataFormatError(f"unknown formulation {name!r}; expected one of {', '.join(TRAIN_FORMULATIONS)}")
+            raise UsageError(f"unknown formulation {name!r}; expected one of {', '.join(TRAIN_FORMULATIONS)}")
         converted = Path(args.converted_dir) if args.converted_dir else root / domain / "converted"
         raw = Path(args.raw_dir) if args.raw_dir else root / domain / "raw_data"
         output_dir = Path(args.output_dir) if args.output_dir else root / domain / "train_annots"
         if name.startswith("lumos_"):
-            reports = build_lumos(domain, converted, output_dir, name)
+            reports = build_lumos(domain, converted, output_dir, name, strict_targets=args.strict_targets)
         elif name == "integrated":
-            reports = build_integrated(domain, converted, output_dir)
+            reports = build_integrated(domain, converted, output_dir, strict_targets=args.strict_targets)
         elif name == "cot":
             reports = build_cot(domain, converted, raw, output_dir)
         else:
@@ -394,19 +533,18 @@ def run(args: argparse.Namespace) -> list[FileReport]:
             logger.info("    dropped %5d  %s", n, reason)
         for reason, n in r.dropped_degenerate.most_common():
             logger.info("    dropped %5d  %s (degenerate input the original did not filter)", n, reason)
+        for quirk, n in r.target_line_quirks.most_common():
+            logger.info("    written as the original did: %5d target lines with %s", n, quirk)
     write_json(output_dir / f"metrics_{name}.json", {
         "config": vars(args), "git_commit": git_commit(), "files": [r.as_dict() for r in reports]})
     return reports
 
 
+@cli_entry("python -m data.process_for_train")
 def main(argv: Sequence[str] | None = None) -> int:
+    """The CLI; data and usage errors and missing inputs end as one line on stderr (exit status 2)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    args = build_parser().parse_args(argv)
-    try:
-        run(args)
-    except (DataFormatError, FileNotFoundError) as e:
-        logger.error("%s", e)
-        return 2
+    run(build_parser().parse_args(argv))
     return 0
 
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import random
 import sqlite3
 import threading
 import time
@@ -24,37 +26,124 @@ from pathlib import Path
 from typing import Any
 
 from lumos.tools.base import Tool, ToolCall, ToolOutput
+from lumos.utils.cli import ReportedError
 
+logger = logging.getLogger(__name__)
+
+_COLUMNS = ("key", "tool", "backend", "request", "value", "extra", "created", "digest")
 _SCHEMA = """CREATE TABLE IF NOT EXISTS tool_calls (
     key TEXT PRIMARY KEY, tool TEXT NOT NULL, backend TEXT NOT NULL, request TEXT NOT NULL,
-    value TEXT NOT NULL, extra TEXT NOT NULL, created REAL NOT NULL)"""
+    value TEXT NOT NULL, extra TEXT NOT NULL, created REAL NOT NULL, digest TEXT)"""
+_OPEN_DEADLINE_S = 60.0
+
+
+class CacheError(ReportedError):
+    """The cache file is damaged or is not a tool cache; the message names it and says how to recover."""
 
 
 def _canonical(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-class ToolCache:
-    """sqlite3-backed store ``request -> (value, extra)``; safe across threads and processes (WAL)."""
+def _digest(value: str, extra: str) -> str:
+    """Checksum of a row's stored result (sqlite has none): a flipped bit in a value is found, not served."""
+    return hashlib.sha256(f"{value}\x00{extra}".encode()).hexdigest()
 
-    def __init__(self, path: str | Path) -> None:
+
+def _busy(e: sqlite3.OperationalError) -> bool:
+    text = str(e).lower()
+    return "locked" in text or "busy" in text
+
+
+class ToolCache:
+    """sqlite3-backed store ``request -> (value, extra)``; safe across threads and processes (WAL).
+
+    Opening checks the file (``verify=True``): the sqlite structure (``PRAGMA integrity_check``), the
+    table's schema, and every row (the key is the hash of its request, the JSON decodes, the result
+    matches its checksum). A damaged file raises ``CacheError`` at once, naming the file and the way out.
+    Processes that create the same new file at the same moment wait for each other (retry with backoff).
+    """
+
+    def __init__(self, path: str | Path, *, verify: bool = True) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(self.path), timeout=60, check_same_thread=False)
-        with self._lock, self._db:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(_SCHEMA)
         self.hits = 0
         self.misses = 0
+        existed = self.path.exists() and self.path.stat().st_size > 0
+        self._db = sqlite3.connect(str(self.path), timeout=_OPEN_DEADLINE_S, check_same_thread=False)
+        try:
+            self._with_retry(self._setup)
+            if existed and verify:
+                self._with_retry(self._verify)
+        except sqlite3.DatabaseError as e:
+            self._db.close()
+            raise self._damaged(str(e)) from None
+        except CacheError:
+            self._db.close()
+            raise
+
+    def _damaged(self, detail: str) -> CacheError:
+        return CacheError(f"{self.path}: the tool cache is damaged or is not a tool cache ({detail}); delete it "
+                          f"(rm {self.path}) to start an empty cache, or run without one (--tool_cache none, "
+                          "or --cache none for python -m lumos.tools.execute)")  # fmt: skip
+
+    def _with_retry(self, step: Any) -> Any:
+        """Run ``step`` again while another process holds the new file's lock (journal-mode switch)."""
+        deadline = time.monotonic() + _OPEN_DEADLINE_S
+        delay = 0.01
+        while True:
+            try:
+                return step()
+            except sqlite3.OperationalError as e:
+                if not _busy(e) or time.monotonic() > deadline:
+                    raise
+                time.sleep(delay * (1 + random.random()))
+                delay = min(delay * 2, 0.5)
+
+    def _setup(self) -> None:
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("BEGIN IMMEDIATE")  # one process at a time creates or upgrades the table
+            try:
+                self._db.execute(_SCHEMA)
+                columns = [row[1] for row in self._db.execute("PRAGMA table_info(tool_calls)")]
+                if columns == list(_COLUMNS[:-1]):  # a cache written before rows carried a checksum
+                    self._db.execute("ALTER TABLE tool_calls ADD COLUMN digest TEXT")
+                elif columns != list(_COLUMNS):
+                    raise self._damaged(f"table tool_calls has columns {columns}, expected {list(_COLUMNS)}")
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def _verify(self) -> None:
+        with self._lock:
+            problems = [row[0] for row in self._db.execute("PRAGMA integrity_check(5)")]
+            if problems != ["ok"]:
+                raise self._damaged("; ".join(problems))
+            rows = self._db.execute("SELECT rowid, key, request, value, extra, digest FROM tool_calls")
+            for rowid, key, request, value, extra, digest in rows:
+                try:
+                    ok = hashlib.sha256(request.encode()).hexdigest() == key
+                    json.loads(value), json.loads(extra)
+                except (ValueError, AttributeError, TypeError):
+                    ok = False
+                if ok and digest is not None:
+                    ok = _digest(value, extra) == digest
+                if not ok:
+                    raise self._damaged(f"row {rowid} does not match its key or checksum")
 
     @staticmethod
     def key(request: dict[str, Any]) -> str:
         return hashlib.sha256(_canonical(request).encode()).hexdigest()
 
     def get(self, request: dict[str, Any]) -> tuple[Any, dict[str, Any]] | None:
-        with self._lock:
-            row = self._db.execute("SELECT value, extra FROM tool_calls WHERE key = ?", (self.key(request),)).fetchone()
+        try:
+            with self._lock:
+                row = self._db.execute("SELECT value, extra FROM tool_calls WHERE key = ?", (self.key(request),)).fetchone()
+        except sqlite3.DatabaseError as e:
+            raise self._damaged(str(e)) from None
         if row is None:
             self.misses += 1
             return None
@@ -62,10 +151,16 @@ class ToolCache:
         return json.loads(row[0]), json.loads(row[1])
 
     def put(self, request: dict[str, Any], value: Any, extra: dict[str, Any]) -> None:
-        row = (self.key(request), request["tool"], request["backend"], _canonical(request),
-               _canonical(value), _canonical(extra), time.time())  # fmt: skip
-        with self._lock, self._db:
-            self._db.execute("INSERT OR REPLACE INTO tool_calls VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+        stored_value, stored_extra = _canonical(value), _canonical(extra)
+        row = (self.key(request), request["tool"], request["backend"], _canonical(request), stored_value,
+               stored_extra, time.time(), _digest(stored_value, stored_extra))  # fmt: skip
+        try:
+            with self._lock, self._db:
+                self._db.execute("INSERT OR REPLACE INTO tool_calls VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
+        except sqlite3.DatabaseError as e:
+            if isinstance(e, sqlite3.OperationalError) and _busy(e):
+                raise
+            raise self._damaged(str(e)) from None
 
     def __len__(self) -> int:
         with self._lock:

@@ -26,6 +26,7 @@ from typing import Any
 
 from lumos.formats.actions import ActionParseError, parse_actions
 from lumos.tools.executor import TOOL_DOMAINS, ToolConfig, build_toolbox, execute_actions
+from lumos.utils.cli import cli_entry
 
 logger = logging.getLogger(__name__)
 
@@ -54,17 +55,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--base_url", help="OpenAI-compatible endpoint for a --qa_model name (default: api.openai.com)")
     p.add_argument("--api_key_env", default="OPENAI_API_KEY", help="environment variable holding the endpoint's key")
     p.add_argument("--math_backend", choices=("sympy", "wolframalpha"), default="sympy")
-    p.add_argument("--cache", type=Path, help="sqlite3 tool cache file")
+    p.add_argument("--cache", default="none", help="sqlite3 tool cache file, or 'none' (the default)")
     p.add_argument("-v", "--verbose", action="store_true")
     return p
 
 
+@cli_entry("python -m lumos.tools.execute")
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     backend = load_qa_backend(args.qa_model, args.base_url, args.api_key_env) if args.qa_model else None
     config = ToolConfig(knowledge=args.knowledge, corpus=args.corpus, retriever=args.retriever, qa_backend=backend,
-                        math_backend=args.math_backend, cache_path=args.cache)  # fmt: skip
+                        math_backend=args.math_backend,
+                        cache_path=None if args.cache == "none" else Path(args.cache))  # fmt: skip
     tools = build_toolbox(args.domain, config)
     variables: dict[str, Any] = {}
     errors: dict[str, str] = {}

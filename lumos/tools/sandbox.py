@@ -7,40 +7,44 @@
 the ``Code`` tools and the sympy worker of the maths tools run through it. The main process never
 ``exec``s or ``eval``s model-written text.
 
-What the sandbox does (the child bootstrap is ``lumos/tools/_sandbox_child.py``):
+How it runs (details, guarantees and limits: ``docs/sandbox.md``). The caller starts
+``unshare --net --mount --pid --ipc --fork --kill-child`` with ``python -I _sandbox_child.py``, which
+is PID 1 of the new pid namespace: a **trusted supervisor** that builds the file-system view, forks
+the **worker** that runs the code, reads the worker's stdout/stderr through pipes (first MiB of each
+kept), kills it at the wall-clock limit, prints the one JSON result line and exits, which makes the
+kernel kill every process left in the namespace. The worker holds no descriptor but /dev/null and
+its two output pipes, so it can neither forge the result nor flood the caller.
 
-* **Separate process**, ``python -I`` (no PYTHONPATH, user site or cwd on ``sys.path``), in its own
-  session so the whole process group is killed on a wall-clock timeout.
 * **Scrubbed environment**: only PATH, HOME/TMPDIR (= the sandbox directory), LANG and thread-count
-  variables are passed; nothing of the parent's environment (API keys, tokens) reaches the child.
+  variables are passed; nothing of the parent's environment (API keys, tokens) reaches the code.
 * **Namespaces** (``isolation="namespaces"`` as root, ``"userns"`` otherwise, chosen automatically
-  when ``unshare`` works): a new network namespace (no interfaces up: no network at all, not even
-  127.0.0.1), a new pid namespace with its own /proc (other processes, their command lines and
-  environments are invisible; everything dies with the child), a new mount namespace in which every
-  existing mount is read-only, /tmp, /var/tmp, /dev/shm, /run/lock and the parent's HOME are fresh
-  size-limited tmpfs (HOME's content is hidden; interpreter paths under HOME are re-exposed
-  read-only), and the code runs in ``/tmp/lumos-sandbox`` on that private tmpfs, which vanishes at exit.
-* **Privileges**: ``PR_SET_NO_NEW_PRIVS``; when started as root the child drops to ``nobody``.
-* **Resource limits**: RLIMIT_AS (``memory_mb``), RLIMIT_CPU (``timeout_s``, then SIGKILL one
-  second later), a wall-clock timer in the child plus a hard kill in the parent, RLIMIT_FSIZE,
-  RLIMIT_NPROC = 1 (no fork, no threads), RLIMIT_NOFILE, no core files; tmpfs sizes bound disk use.
-* **Python guards** with readable errors: ``socket``, ``subprocess``, ``os.system/fork/exec*/spawn*/
-  kill``, and ``open``/``os.open``/file-mutating ``os`` functions outside the sandbox directory raise
-  ``PermissionError``. These are bypassable (``ctypes``, ``importlib.reload``); the points above are
-  the actual fence.
+  when ``unshare`` works): network (no interface up: no network, not even 127.0.0.1; abstract unix
+  sockets are per namespace), pid (own /proc; every process dies with the supervisor), IPC (SysV
+  shared memory, semaphores and POSIX queues vanish with the run), mount: every existing mount
+  read-only, fresh size-limited tmpfs over /tmp, /var/tmp, /dev/shm, /run (and /var/run) and the
+  parent's HOME (interpreter paths under HOME re-exposed read-only), an empty file bound over every
+  other host unix socket (``/proc/net/unix``), and the code runs in ``/tmp/lumos-sandbox``.
+* **Privileges**: ``PR_SET_NO_NEW_PRIVS``; as root the worker becomes ``nobody``, in a user namespace
+  it drops every capability; the supervisor is non-dumpable (its /proc/<pid>/fd is closed to the code).
+* **seccomp** (x86_64, aarch64): ``socket()`` only for AF_INET/AF_INET6 (useless in the empty network
+  namespace; refused too without namespaces), so no unix, netlink, packet or vsock socket; no
+  io_uring; no other syscall ABI.
+* **Resource limits**: RLIMIT_AS (``memory_mb``), RLIMIT_CPU (``timeout_s``, SIGKILL one second later),
+  the supervisor's wall-clock kill (``timeout_s`` + 0.5 s) and the caller's (``timeout_s`` + ``GRACE_S``),
+  RLIMIT_FSIZE, RLIMIT_NPROC = 1 (no fork), RLIMIT_NOFILE, RLIMIT_MSGQUEUE = 0, no core files; tmpfs
+  sizes bound disk use.
+* **Python guards** with readable errors (``socket``, ``subprocess``, ``os.fork/exec*/kill``, writes
+  outside the sandbox directory): bypassable (``posix``, ``ctypes``); the points above are the fence.
 
-What it does **not** cover: with ``isolation="none"`` (no usable ``unshare``: containers without
-CAP_SYS_ADMIN and without user namespaces) only the resource limits, the scrubbed environment, the
-privilege drop (if root) and the bypassable Python guards apply — code that goes around the guards
-can open sockets, write wherever the user may, and read the user's files. In every mode the code can
-read world-readable files (the repository, the venv), use CPU up to its limits, and learn the
-kernel version; there is no seccomp filter, no cgroup memory limit (RLIMIT_AS bounds address space,
-not page cache), and no protection against kernel exploits. ``userns`` forced while running as real
-root does not enforce the process limit (the kernel exempts uid 0); ``auto`` picks ``namespaces``
-for root. ``SandboxResult.isolation`` says which mode ran. Start-up cost: about 0.07 s per run
-(``python -m lumos.tools.measure``).
+Where ``unshare`` is unusable (containers without CAP_SYS_ADMIN and user namespaces), ``auto``
+**degrades** to ``isolation="none"`` with a logged warning and ``SandboxResult.isolation == "none"``:
+the supervisor still reports, enforces the time limit (as a child subreaper it kills the descendants
+it can find), and the worker keeps the limits, seccomp (no socket at all) and guards, but it sees the
+host's file system with the user's rights and the host's IPC. Ask for ``namespaces``/``userns``
+(argument or ``$LUMOS_SANDBOX_ISOLATION``) to fail closed instead (``RuntimeError``). Start-up cost:
+about 0.07 s per run (``python -m lumos.tools.measure``).
 
-Exercise: ``pytest tests/tools/test_sandbox.py``.
+Exercise: ``pytest tests/tools/test_sandbox.py tests/tools/test_sandbox_escapes.py``.
 """
 
 from __future__ import annotations
@@ -68,9 +72,11 @@ Isolation = Literal["auto", "namespaces", "userns", "none"]
 ISOLATIONS: tuple[str, ...] = ("auto", "namespaces", "userns", "none")
 CHILD = Path(__file__).with_name("_sandbox_child.py")
 NS_WORKDIR = "/tmp/lumos-sandbox"
-_MASKED = ("/var/tmp", "/dev/shm", "/run/lock")
-_NS_FLAGS = ["--net", "--mount", "--pid", "--fork", "--kill-child", "--mount-proc"]
-_GRACE_S = 5.0
+_MASKED = ("/var/tmp", "/dev/shm", "/run", "/var/run", "/run/lock")
+_NS_FLAGS = ["--net", "--mount", "--pid", "--ipc", "--fork", "--kill-child", "--mount-proc"]
+GRACE_S = 2.0
+"""The caller waits at most ``timeout_s + GRACE_S`` for a run (start-up, the supervisor's kill and report)."""
+_MAX_HIDDEN_SOCKETS = 10_000
 
 
 @dataclass(frozen=True)
@@ -157,7 +163,10 @@ def resolve_isolation(isolation: str = "auto") -> str:
         if isolation not in ISOLATIONS:
             raise ValueError(f"LUMOS_SANDBOX_ISOLATION={isolation!r}; choose one of {list(ISOLATIONS)}")
     if isolation == "auto":
-        return available_isolation()
+        mode = available_isolation()
+        if mode == "none":
+            _warn_degraded()
+        return mode
     if isolation == "userns" and not userns_available():
         raise RuntimeError("sandbox isolation 'userns' requested but unprivileged user namespaces do not work here")
     if isolation == "namespaces" and available_isolation() != "namespaces":
@@ -179,6 +188,13 @@ def _world_readable_python() -> bool:
 
 
 @functools.lru_cache(maxsize=1)
+def _warn_degraded() -> None:
+    logger.warning("no namespace isolation here (unshare unusable): the sandbox runs code with resource limits, "
+                   "a seccomp filter and the Python guards only (docs/sandbox.md); set "
+                   "LUMOS_SANDBOX_ISOLATION=namespaces or userns to refuse to run instead")  # fmt: skip
+
+
+@functools.lru_cache(maxsize=1)
 def _warn_root_without_drop() -> None:
     logger.warning("sandbox isolation 'none' as root and the interpreter is not readable by nobody: "
                    "untrusted code runs as root behind the Python guards only")  # fmt: skip
@@ -190,8 +206,12 @@ def _under(path: str, root: str) -> bool:
 
 def _mask_and_keep(extra_keep: list[str]) -> tuple[list[str], list[str]]:
     home = os.path.realpath(str(Path.home()))
-    masks = ["/tmp", *(p for p in _MASKED if os.path.isdir(p))]  # the child always covers /tmp
-    if home not in ("/", "/tmp") and os.path.isdir(home):
+    masks = ["/tmp"]  # the child always covers /tmp
+    for p in _MASKED:
+        real = os.path.realpath(p)
+        if os.path.isdir(real) and real not in masks:
+            masks.append(real)
+    if home not in ("/", "/tmp") and os.path.isdir(home) and home not in masks:
         masks.append(home)
     candidates = {
         os.path.realpath(p)
@@ -202,6 +222,25 @@ def _mask_and_keep(extra_keep: list[str]) -> tuple[list[str], list[str]]:
     # a keep path that *is* a masked directory (or contains it) means that directory must stay visible
     masks = [m for m in masks if not any(_under(m, c) for c in candidates)]
     return masks, keep
+
+
+def host_socket_paths(masks: list[str]) -> list[str]:
+    """Unix socket paths bound in this network namespace (``/proc/net/unix``) outside the masked directories.
+
+    The sandbox binds an empty file over each (abstract sockets need nothing: they belong to a network
+    namespace, and the child has its own).
+    """
+    paths: list[str] = []
+    try:
+        with open("/proc/net/unix", encoding="utf-8", errors="replace") as f:
+            next(f, None)
+            for line in f:
+                parts = line.rstrip("\n").split(None, 7)
+                if len(parts) == 8 and parts[7].startswith("/") and not any(_under(parts[7], m) for m in masks):
+                    paths.append(parts[7])
+    except OSError:
+        return []
+    return sorted(set(paths))[:_MAX_HIDDEN_SOCKETS]
 
 
 def _command(
@@ -221,6 +260,7 @@ def _command(
         "namespaces": namespaces,
         "mask_paths": masks,
         "keep_paths": keep,
+        "socket_paths": host_socket_paths(masks) if namespaces else [],
         "workdir": workdir,
         "drop_to": drop_to,
         "memory_mb": limits.memory_mb,
@@ -253,6 +293,23 @@ def _kill_group(proc: subprocess.Popen) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
+
+
+def _kill_and_collect(proc: subprocess.Popen) -> tuple[bytes, bytes]:
+    """Kill the launcher's process group (the namespace's init dies with it) and take what is left, without
+    waiting more than a moment."""
+    _kill_group(proc)
+    try:
+        return proc.communicate(timeout=1.0)
+    except subprocess.TimeoutExpired:
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+        try:
+            proc.wait(timeout=1.0)
+        except subprocess.TimeoutExpired:
+            logger.warning("sandbox launcher %d did not exit after SIGKILL", proc.pid)
+        return b"", b""
 
 
 def _signal_name(returncode: int) -> str:
@@ -308,11 +365,11 @@ def _run_in(mode: str, code: str, limits: SandboxLimits) -> SandboxResult:
             start_new_session=True,
         )
         try:
-            out, err = proc.communicate(code.encode("utf-8", errors="replace"), timeout=limits.timeout_s + _GRACE_S)
+            out, err = proc.communicate(code.encode("utf-8", errors="replace"), timeout=limits.timeout_s + GRACE_S)
         except subprocess.TimeoutExpired:
+            # The supervisor enforces the limit itself; this is the fallback if it is stuck (e.g. start-up).
             timed_out = True
-            _kill_group(proc)
-            out, err = proc.communicate()
+            out, err = _kill_and_collect(proc)
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -330,11 +387,11 @@ def _run_in(mode: str, code: str, limits: SandboxLimits) -> SandboxResult:
     if not isinstance(payload, dict) or not {"ok", "stdout", "error"} <= payload.keys():
         rc = proc.returncode
         why = f"killed by {_signal_name(rc)}" if rc < 0 else f"exited with status {rc}"
-        if rc == -signal.SIGKILL:
-            why += " (CPU or memory limit)"
         tail = err.decode("utf-8", errors="replace").strip()[-2000:]
-        return SandboxResult(False, "", f"sandbox process {why} without a result" + (f": {tail}" if tail else ""),
+        return SandboxResult(False, "", f"sandbox supervisor {why} without a result" + (f": {tail}" if tail else ""),
                              stderr=tail, isolation=mode, seconds=seconds)  # fmt: skip
+    for note in payload.get("notes", []):
+        logger.debug("sandbox (%s): %s", mode, note)
     return SandboxResult(
         ok=bool(payload["ok"]),
         stdout=str(payload["stdout"]),

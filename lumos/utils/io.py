@@ -16,26 +16,48 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from lumos.utils.cli import ReportedError
+
 logger = logging.getLogger(__name__)
 
 
-class DataFormatError(ValueError):
-    """Malformed input data; the message names the file, the line and the field."""
+class DataFormatError(ReportedError, ValueError):
+    """Malformed input data; the message names the file, the line and the field (a CLI prints it as one line)."""
+
+
+def _decode(raw: bytes, where: str) -> str:
+    """``raw`` as UTF-8, or ``DataFormatError`` naming ``where`` and the offending byte and column."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        bad = raw[e.start : e.end].hex(" ")
+        raise DataFormatError(f"{where}: not valid UTF-8 (byte {bad} at column {e.start + 1}); "
+                              "re-encode the file as UTF-8") from None  # fmt: skip
 
 
 def iter_jsonl(path: str | Path, *, skip_invalid_tail: bool = False) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield ``(line_number, record)`` for each non-blank line (1-based line numbers).
 
     Args:
-        skip_invalid_tail: tolerate (and log) an unparsable *last* line, as left by a killed writer.
+        skip_invalid_tail: tolerate (and log) an unparsable *last* line, as left by a killed writer
+            (a half-written JSON text or a cut multi-byte character).
 
     Raises:
-        DataFormatError: a line is not a JSON object (``file:line: reason``).
+        DataFormatError: a line is not UTF-8 or not a JSON object (``file:line: reason``).
     """
     path = Path(path)
-    with path.open(encoding="utf-8") as f:
-        lines = f.readlines()
-    for i, line in enumerate(lines, 1):
+    with path.open("rb") as f:
+        lines = f.read().split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    for i, raw in enumerate(lines, 1):
+        try:
+            line = _decode(raw, f"{path}:{i}")
+        except DataFormatError as e:
+            if skip_invalid_tail and i == len(lines):
+                logger.warning("%s (ignored: a truncated last line)", e)
+                return
+            raise
         if not line.strip():
             continue
         try:
@@ -55,12 +77,25 @@ def read_jsonl(path: str | Path, *, skip_invalid_tail: bool = False) -> list[dic
     return [rec for _, rec in iter_jsonl(path, skip_invalid_tail=skip_invalid_tail)]
 
 
-def read_json(path: str | Path) -> Any:
-    """Load a JSON file; raise ``DataFormatError`` naming the file on bad JSON."""
+def read_text(path: str | Path) -> str:
+    """A UTF-8 text file; ``DataFormatError`` naming the file and line of a byte that is not UTF-8."""
     path = Path(path)
+    data = path.read_bytes()
     try:
-        with path.open(encoding="utf-8") as f:
-            return json.load(f)
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        column = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        raise DataFormatError(f"{path}:{line}: not valid UTF-8 (byte {data[e.start:e.end].hex(' ')} at column "
+                              f"{column}); re-encode the file as UTF-8") from None  # fmt: skip
+
+
+def read_json(path: str | Path) -> Any:
+    """Load a JSON file; raise ``DataFormatError`` naming the file (and line) on bad JSON or bad UTF-8."""
+    path = Path(path)
+    text = read_text(path)
+    try:
+        return json.loads(text)
     except json.JSONDecodeError as e:
         raise DataFormatError(f"{path}:{e.lineno}: not valid JSON ({e.msg})") from None
 
