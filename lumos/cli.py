@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from lumos.paths import DEFAULT_BASE_MODEL
+from lumos.utils.cli import UsageError
 
 logger = logging.getLogger(__name__)
 DOMAIN_BENCHMARK = {"maths": "gsm", "complex_qa": "hotpotqa"}
@@ -61,7 +62,7 @@ def run(argv: Sequence[str]) -> int:
     config, opts = parsed[0], next(p for p in parsed if isinstance(p, RunOptions))
     if config.benchmark is None:
         if opts.domain not in DOMAIN_BENCHMARK:
-            raise ValueError(f"give --domain ({' or '.join(DOMAIN_BENCHMARK)}) or --benchmark")
+            raise UsageError(f"give --domain ({' or '.join(DOMAIN_BENCHMARK)}) or --benchmark")
         config.benchmark = DOMAIN_BENCHMARK[opts.domain]
     bench = get_benchmark(config.benchmark)
     if max_subgoals := opts.max_subgoals:
@@ -72,9 +73,9 @@ def run(argv: Sequence[str]) -> int:
         data = bench.load(Path(config.data_dir) if config.data_dir else None, benchmark_options(parsed, bench.name))
         example = next((e for e in data.examples if e.id == opts.example_id), None)
         if example is None:
-            raise ValueError(f"no example with id {opts.example_id!r} in {data.source}")
+            raise UsageError(f"no example with id {opts.example_id!r} in {data.source}")
     else:
-        raise ValueError("give a TASK, or --benchmark B --example_id ID")
+        raise UsageError("give a TASK, or --benchmark B --example_id ID")
     if config.model_name_or_path is None and config.plan_model is None:
         config.model_name_or_path = str(DEFAULT_BASE_MODEL)
     config.eval_batch_size = 1
@@ -160,5 +161,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     return commands[argv[0]](argv[1:])
 
 
+def entry() -> int:
+    """The ``lumos`` console script: project errors as one line on stderr (``lumos.utils.cli.run_cli``)."""
+    from lumos.utils.cli import run_cli
+
+    return run_cli(main, prog="lumos")
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(entry())

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from lumos.paths import FORMULATIONS, check_choice
+from lumos.utils.cli import UsageError
 
 
 def _help(text: str) -> dict[str, str]:
@@ -103,11 +104,11 @@ class EvalConfig:
             if self.shard_index is None:
                 self.shard_index = rank if self.num_shards == world else 0
         if self.num_shards < 1 or not 0 <= self.shard_index < self.num_shards:
-            raise ValueError(f"--shard_index must be in [0, --num_shards); got {self.shard_index} of {self.num_shards}")
+            raise UsageError(f"--shard_index must be in [0, --num_shards); got {self.shard_index} of {self.num_shards}")
         if self.max_num_examples is not None and self.max_num_examples < 1:
-            raise ValueError(f"--max_num_examples must be >= 1, got {self.max_num_examples}")
+            raise UsageError(f"--max_num_examples must be >= 1, got {self.max_num_examples}")
         if self.eval_batch_size < 1 or self.max_new_tokens < 1 or self.concurrency < 1:
-            raise ValueError("--eval_batch_size, --max_new_tokens and --concurrency must be >= 1")
+            raise UsageError("--eval_batch_size, --max_new_tokens and --concurrency must be >= 1")
 
     @property
     def lumos(self) -> bool:
@@ -166,7 +167,7 @@ def parse_eval_args(argv: Sequence[str] | None = None, *, benchmark: str | None 
     config = parsed[0]
     if benchmark is not None:
         if config.benchmark not in (None, benchmark):
-            raise ValueError(f"--benchmark {config.benchmark} given to the {benchmark} entry point")
+            raise UsageError(f"--benchmark {config.benchmark} given to the {benchmark} entry point")
         config.benchmark = benchmark
     return tuple(parsed)
 

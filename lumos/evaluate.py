@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -52,7 +53,9 @@ from lumos.scoring import (
     shard_file,
     summarize,
 )
+from lumos.utils.cli import UsageError, run_cli
 from lumos.utils.io import append_jsonl, git_commit, read_json, write_json, write_jsonl
+from lumos.utils.lock import LockHeld, lock_output
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +65,7 @@ _NOT_DECISIVE = frozenset({"max_num_examples", "save_dir", "eval_batch_size", "n
                            "ground_model", "base_url", "api_key_env"})
 
 
-class RunConfigMismatch(ValueError):
+class RunConfigMismatch(UsageError):
     """A resumed run whose settings differ from the ones its save_dir was started with."""
 
 
@@ -214,7 +217,7 @@ def evaluate(config: EvalConfig, options: Any = None, *, planner: Backend | None
         options = bench.options()
     bench, data = load_benchmark(config.benchmark, config.data_dir, options)
     if config.formulation not in bench.formulations:
-        raise ValueError(f"{bench.name} supports {', '.join(bench.formulations)}, not {config.formulation}")
+        raise UsageError(f"{bench.name} supports {', '.join(bench.formulations)}, not {config.formulation}")
     examples = list(data.examples[: config.max_num_examples] if config.max_num_examples else data.examples)
     k, num = int(config.shard_index or 0), int(config.num_shards or 1)
     mine = select_shard(examples, k, num)
@@ -223,6 +226,18 @@ def evaluate(config: EvalConfig, options: Any = None, *, planner: Backend | None
     plan_path, ground_path = module_paths(config, bench.domain)
     models = {"plan": plan_path, "ground": ground_path}
     check_run_config(save_dir, run_config(config, options, data.source, models), config.max_num_examples)
+    with lock_output(out_path):  # one writer per predictions file (each shard has its own)
+        return _evaluate_locked(config, options, bench, data, examples, mine, k, num, save_dir, out_path, models,
+                                started, planner=planner, grounder=grounder, qa=qa, judge=judge, execute=execute,
+                                wait_for_shards=wait_for_shards)
+
+
+def _evaluate_locked(config: EvalConfig, options: Any, bench: Benchmark, data: Any, examples: list[Example],
+                     mine: list[Example], k: int, num: int, save_dir: Path, out_path: Path,
+                     models: dict[str, str | None], started: float, *, planner: Backend | None,
+                     grounder: Backend | None, qa: Backend | None, judge: Backend | None, execute: Executor | None,
+                     wait_for_shards: bool | None) -> dict[str, Any]:
+    plan_path, ground_path = str(models["plan"]), models["ground"]
     done = read_records([save_dir / PREDICTIONS, out_path] if num > 1 else [out_path], truncate_torn_tail=True).by_id
     todo = [e for e in mine if e.id not in done]
     logger.info("%s: %d examples selected, shard %d/%d has %d, %d already done, %d to run -> %s", bench.name,
@@ -247,7 +262,13 @@ def evaluate(config: EvalConfig, options: Any = None, *, planner: Backend | None
         wait_for_shards = world == num > 1 and rank == 0
     if wait_for_shards:
         _wait_for_shards(save_dir, examples)
-    if merge_shards(save_dir, examples):
+    try:
+        with lock_output(save_dir / PREDICTIONS):
+            merged = merge_shards(save_dir, examples)
+    except LockHeld as e:
+        logger.warning("not merging the shards now: %s", e)
+        merged = False
+    if merged:
         logger.info("all %d shards done: merged into %s", num, save_dir / PREDICTIONS)
         return write_metrics(bench, examples, save_dir, save_dir / METRICS, {**extra, "merged_shards": num})
     return shard_metrics
@@ -266,9 +287,9 @@ def main(argv: Sequence[str] | None = None, *, benchmark: str | None = None) -> 
     parsed = parse_eval_args(argv, benchmark=benchmark)
     config = parsed[0]
     if config.benchmark is None:
-        raise ValueError("give --benchmark")
+        raise UsageError("give --benchmark")
     return evaluate(config, benchmark_options(parsed, config.benchmark))
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_cli(main, prog="python -m lumos.evaluate"))

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from lumos.config import EvalConfig
 from lumos.inference.base import Backend
 from lumos.paths import checkpoint_name
+from lumos.utils.cli import UsageError
 
 if TYPE_CHECKING:
     from lumos.benchmarks.base import Benchmark
@@ -47,7 +48,7 @@ def resolve_module(root: str | None, explicit: str | None, name: str, backend: s
     if backend == "openai":
         return name
     if root is None:
-        raise ValueError(f"give --model_name_or_path (a root holding {name}/) or --plan_model/--ground_model")
+        raise UsageError(f"give --model_name_or_path (a root holding {name}/) or --plan_model/--ground_model")
     base = Path(root)
     if (base / name).is_dir():
         return str(base / name)

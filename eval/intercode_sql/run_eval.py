@@ -4,7 +4,10 @@ Run: ``python -m eval.intercode_sql.run_eval --help``. The logic is in ``lumos.e
 ``lumos.benchmarks.intercode_sql``.
 """
 
+import sys
+
 from lumos.evaluate import main
+from lumos.utils.cli import run_cli
 
 if __name__ == "__main__":
-    main(benchmark="intercode_sql")
+    sys.exit(run_cli(main, prog="python -m eval.intercode_sql.run_eval", benchmark="intercode_sql"))

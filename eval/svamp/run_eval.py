@@ -4,7 +4,10 @@
 Run: ``python -m eval.svamp.run_eval --help``. The logic is in ``lumos.evaluate``.
 """
 
+import sys
+
 from lumos.evaluate import main
+from lumos.utils.cli import run_cli
 
 if __name__ == "__main__":
-    main(benchmark="svamp")
+    sys.exit(run_cli(main, prog="python -m eval.svamp.run_eval", benchmark="svamp"))

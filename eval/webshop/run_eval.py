@@ -3,7 +3,10 @@
 Run: ``python -m eval.webshop.run_eval --help``. The logic is in ``lumos.evaluate`` and ``lumos.benchmarks.webshop``.
 """
 
+import sys
+
 from lumos.evaluate import main
+from lumos.utils.cli import run_cli
 
 if __name__ == "__main__":
-    main(benchmark="webshop")
+    sys.exit(run_cli(main, prog="python -m eval.webshop.run_eval", benchmark="webshop"))

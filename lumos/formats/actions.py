@@ -108,6 +108,11 @@ def parse_action(text: str) -> Action:
     variables = _parse_variables(text[:eq], text)
     rhs = text[eq + 3 :]
     paren = rhs.find("(")
+    if paren == 0 and _matching_paren(rhs, 0) == len(rhs) - 1:
+        # ``R4 = (R3)``: the training files' form of an assignment (``Output = (R9)`` renamed), read as ``R4 = R3``
+        inner = rhs[1:-1].strip()
+        if inner:
+            return Action(variables=variables, name="", args=inner)
     name = rhs[:paren] if paren >= 0 else ""
     if paren < 0 or not _IDENT.match(name):
         # ``Output = R9``: an assignment, allowed only without brackets that could hide a call.

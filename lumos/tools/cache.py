@@ -85,8 +85,7 @@ class ToolCache:
 
     def _damaged(self, detail: str) -> CacheError:
         return CacheError(f"{self.path}: the tool cache is damaged or is not a tool cache ({detail}); delete it "
-                          f"(rm {self.path}) to start an empty cache, or run without one (--tool_cache none, "
-                          "or --cache none for python -m lumos.tools.execute)")  # fmt: skip
+                          f"(rm {self.path}) to start an empty cache, or run without one (--cache none)")  # fmt: skip
 
     def _with_retry(self, step: Any) -> Any:
         """Run ``step`` again while another process holds the new file's lock (journal-mode switch)."""

@@ -40,7 +40,7 @@ def test_parse_fields():
 @pytest.mark.parametrize(
     "bad",
     ["", "   ", "R1 Calculator(2)", "R1 = Calculator(2", "R1 = Calculator(2))", "R1 = Calculator(2) extra",
-     "R 1 = Calculator(2)", "R1 = (2 + 3)", "R1 = Calc(1); ", "; R1 = Calc(1)", "R1 = Calc(1);R2 = Calc(2)"],
+     "R 1 = Calculator(2)", "R1 = Calc(1); ", "; R1 = Calc(1)", "R1 = Calc(1);R2 = Calc(2)"],
 )
 def test_malformed_raises_action_parse_error(bad):
     with pytest.raises(ActionParseError) as info:
@@ -96,3 +96,12 @@ def test_fuzz_converted_only_value_errors(text):
         parse_converted_action(text)
     except ActionParseError:
         pass
+
+
+def test_the_training_files_assignment_form_parses_as_an_assignment():
+    # process_for_train writes `Output = (R9)` (renamed `R4 = (R3)` in iterative targets); a grounder trained on it emits it
+    assert parse_actions("R4 = (R3)") == [Action(("R4",), "", "R3")]
+    assert parse_actions("R1 = Calculator(2 + 2); Output = (R1 + 3)") == [
+        Action(("R1",), "Calculator", "2 + 2"), Action(("Output",), "", "R1 + 3")]
+    with pytest.raises(ActionParseError):
+        parse_actions("R4 = ()")
