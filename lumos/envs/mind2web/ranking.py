@@ -30,6 +30,7 @@ Exercise: ``pytest tests/envs/mind2web/test_ranking.py``.
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import threading
@@ -163,31 +164,56 @@ class ScoresRanker:
                                 "pass scores_all_data.pkl (--ranker_scores FILE)")
 
 
-class DenseRanker:
-    """Cosine similarity of sentence-transformers embeddings (default: the offline all-MiniLM-L6-v2)."""
+def without_previous_actions(query: str) -> str:
+    """``task is: <text>`` of a ranking query, without its ``Previous actions:`` line."""
+    return query.split("\nPrevious actions:", 1)[0]
 
-    def __init__(self, model_path: str | Path | None = None, *, device: str = "cpu", batch_size: int = 64) -> None:
+
+class DenseRanker:
+    """Cosine similarity of sentence-transformers embeddings (default: the offline all-MiniLM-L6-v2).
+
+    ``previous_actions=False`` drops the query's ``Previous actions:`` line (better for picking the element of a
+    grounding QUERY with these untrained rankers; see ``Mind2WebResources.build``).
+    """
+
+    def __init__(self, model_path: str | Path | None = None, *, previous_actions: bool = True, device: str = "cpu",
+                 batch_size: int = 64) -> None:  # fmt: skip
         from lumos.tools.retrieve import DenseRanker as _Dense
 
         self._dense = _Dense(model_path, device=device, batch_size=batch_size)
-        self.name = self._dense.name
+        self.previous_actions = previous_actions
+        self.name = self._dense.name + ("" if previous_actions else ":query_only")
+
+    def with_previous_actions(self, flag: bool) -> DenseRanker:
+        """The same model (shared, loaded once) with the other query form."""
+        other = copy.copy(self)
+        other.previous_actions = flag
+        other.name = self._dense.name + ("" if flag else ":query_only")
+        return other
 
     def scores(self, query: str, candidates: Sequence[Candidate], texts: Sequence[str], *, sample_id: str = "") -> list[float]:
-        return self._dense.scores(query, texts) if texts else []
+        if not texts:
+            return []
+        return self._dense.scores(query if self.previous_actions else without_previous_actions(query), texts)
 
 
 class BM25Ranker:
-    """BM25 (bm25s, English stopwords) over the step's candidate texts."""
+    """BM25 (bm25s, English stopwords) over the step's candidate texts; ``previous_actions`` as ``DenseRanker``."""
 
-    name = "bm25"
-
-    def __init__(self) -> None:
+    def __init__(self, *, previous_actions: bool = True) -> None:
         from lumos.tools.retrieve import BM25Ranker as _BM25
 
         self._bm25 = _BM25()
+        self.previous_actions = previous_actions
+        self.name = "bm25" if previous_actions else "bm25:query_only"
+
+    def with_previous_actions(self, flag: bool) -> BM25Ranker:
+        return BM25Ranker(previous_actions=flag)
 
     def scores(self, query: str, candidates: Sequence[Candidate], texts: Sequence[str], *, sample_id: str = "") -> list[float]:
-        return self._bm25.scores(query, texts) if texts else []
+        if not texts:
+            return []
+        return self._bm25.scores(query if self.previous_actions else without_previous_actions(query), texts)
 
 
 def make_ranker(name: str, *, scores_table: CandidateScores | None = None, mindact_model: str | Path = MINDACT_MODEL,

@@ -119,3 +119,21 @@ def test_mindact_without_the_hub_is_a_clear_error(official_tasks, monkeypatch):
         ranker.scores("q", official_tasks[0].steps[0].candidates[:1], ["t"], sample_id="x")
     with pytest.raises(ValueError, match="unknown ranker"):
         make_ranker("tfidf")
+
+
+def test_offline_rankers_pick_elements_without_previous_actions(mugs_page, dense):
+    from lumos.envs.mind2web import Mind2WebResources
+
+    cands = list(mugs_page.candidates)
+    texts = mugs_page.texts(cands)
+    plain = BM25Ranker(previous_actions=False)
+    with_history = "task is: Click on Ceramic mug model 57\nPrevious actions: [a]  Ceramic mug model 3 -> CLICK"
+    assert plain.scores(with_history, cands, texts) == plain.scores(with_history.split("\n")[0], cands, texts)
+    assert BM25Ranker().scores(with_history, cands, texts) != plain.scores(with_history, cands, texts)
+    res = Mind2WebResources.build(ranker="bm25")
+    assert (res.element_ranker.name, res.candidate_ranker.name) == ("bm25:query_only", "bm25")
+    quiet = dense.with_previous_actions(False)
+    assert quiet._dense is dense._dense and quiet.name.endswith(":query_only") and dense.previous_actions
+    res = Mind2WebResources.build(ranker="bm25", ranker_scores="attached", protocol="ranked")
+    assert res.describe() == {"protocol": "ranked", "top_k": 50, "max_steps": 15, "element_ranker": "bm25:query_only",
+                              "candidate_ranker": "scores"}  # fmt: skip
