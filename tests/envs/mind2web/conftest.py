@@ -9,13 +9,18 @@ import pytest
 
 from lumos.envs.mind2web import load_split, load_tasks
 
-M2W_FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "mind2web"
-OFFICIAL = M2W_FIXTURES / "test_task_official.json"
+OFFICIAL = Path(__file__).resolve().parents[2] / "fixtures" / "mind2web" / "test_task_official.json"
 
 
 @pytest.fixture(scope="session")
-def official_tasks():
-    return load_tasks(OFFICIAL)
+def official_file() -> Path:
+    """Our invented tasks in the official format (3 tasks, 7 steps)."""
+    return OFFICIAL
+
+
+@pytest.fixture(scope="session")
+def official_tasks(official_file):
+    return load_tasks(official_file)
 
 
 @pytest.fixture

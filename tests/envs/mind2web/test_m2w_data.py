@@ -9,7 +9,6 @@ import pickle
 
 import numpy as np
 import pytest
-from conftest import OFFICIAL
 
 from lumos.envs.mind2web import (
     CandidateScores,
@@ -52,8 +51,8 @@ def _write(tmp_path, tasks):
     (lambda t: t["action_reprs"].pop(), r"3 actions but 2 action_reprs"),
     (lambda t: t.pop("confirmed_task"), r"task 0 \(fx-flights-1\): missing field 'confirmed_task'"),
 ])
-def test_bad_records_name_file_task_step_and_field(tmp_path, mutate, message):
-    tasks = json.loads(OFFICIAL.read_text())[:1]
+def test_bad_records_name_file_task_step_and_field(tmp_path, official_file, mutate, message):
+    tasks = json.loads(official_file.read_text())[:1]
     mutate(tasks[0])
     path = _write(tmp_path, tasks)
     with pytest.raises(DataFormatError, match=message) as e:
@@ -61,17 +60,17 @@ def test_bad_records_name_file_task_step_and_field(tmp_path, mutate, message):
     assert str(path) in str(e.value)
 
 
-def test_repeated_annotation_id_is_an_error(tmp_path):
-    tasks = json.loads(OFFICIAL.read_text())
+def test_repeated_annotation_id_is_an_error(tmp_path, official_file):
+    tasks = json.loads(official_file.read_text())
     with pytest.raises(DataFormatError, match="annotation_id repeated"):
         load_tasks(_write(tmp_path, [tasks[0], tasks[0]]))
 
 
-def test_split_resolution_lists_what_it_tried(tmp_path):
+def test_split_resolution_lists_what_it_tried(tmp_path, official_file):
     with pytest.raises(FileNotFoundError, match="seeclick_mind2web_data_test_domain.json"):
         resolve_split(tmp_path, "test_domain")
     (tmp_path / "test_task").mkdir()
-    (tmp_path / "test_task" / "test_0.json").write_text(OFFICIAL.read_text())
+    (tmp_path / "test_task" / "test_0.json").write_text(official_file.read_text())
     assert [t.annotation_id for t in load_split(tmp_path, "test_task")][0] == "fx-flights-1"
     with pytest.raises(ValueError, match="unknown Mind2Web split"):
         resolve_split(tmp_path, "dev")

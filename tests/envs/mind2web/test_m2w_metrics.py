@@ -101,24 +101,20 @@ def _write_lines(path, lines):
     return path
 
 
-def test_scorer_command_round_trip(tmp_path, capsys, official_tasks):
-    from conftest import OFFICIAL
-
+def test_scorer_command_round_trip(tmp_path, capsys, official_tasks, official_file):
     preds = _oracle(official_tasks)[:-2]  # the last task's two steps missing
     path = _write_lines(tmp_path / "steps.jsonl", preds + preds[:1])  # an identical repeat is fine
-    assert score_main(["--data_dir", str(OFFICIAL), "--predictions", str(path)]) == 0
+    assert score_main(["--data_dir", str(official_file), "--predictions", str(path)]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out == {**score_predictions(official_tasks, preds), "split": "test_task", "data": str(OFFICIAL), "rank_cap": None}
+    assert out == {**score_predictions(official_tasks, preds), "split": "test_task", "data": str(official_file), "rank_cap": None}
     assert out["step_sr"]["micro"] == pytest.approx(5 / 7) and out["task_sr"] == pytest.approx(2 / 3)
     assert {"element_acc", "op_f1", "step_sr", "task_sr", "n_steps", "n_tasks"} <= set(out)
 
 
-def test_scorer_rejects_conflicting_or_bad_lines(tmp_path, caplog):
-    from conftest import OFFICIAL
-
+def test_scorer_rejects_conflicting_or_bad_lines(tmp_path, caplog, official_file):
     a = {"annotation_id": "fx-flights-1", "action_uid": "a1-s0", "element": "111", "operation": "CLICK", "value": ""}
     path = _write_lines(tmp_path / "steps.jsonl", [a, {**a, "element": "112"}])
-    assert score_main(["--data_dir", str(OFFICIAL), "--predictions", str(path)]) == 2
+    assert score_main(["--data_dir", str(official_file), "--predictions", str(path)]) == 2
     assert "steps.jsonl:2: step fx-flights-1_a1-s0 predicted twice, differently" in caplog.text
     from lumos.envs.mind2web import read_predictions
 
