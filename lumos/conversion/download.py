@@ -33,7 +33,7 @@ from lumos.utils.io import file_sha256
 
 logger = logging.getLogger(__name__)
 
-Kind = Literal["url", "gdrive", "hf_dataset", "hf_files"]
+Kind = Literal["url", "gdrive", "hf_dataset", "hf_files", "manual"]
 GROUPS: tuple[str, ...] = ("annotations", "raw", "eval", "webshop")
 _LUMOS_RAW = "https://raw.githubusercontent.com/allenai/lumos/main/"
 # InterCode's SQL data at the commit whose files we checked (princeton-nlp/intercode, data/sql/spider/).
@@ -50,8 +50,9 @@ class DownloadError(ReportedError, RuntimeError):
 class Target:
     """One thing to fetch: ``source`` is a URL, a Google Drive file id or a Hub repo, depending on ``kind``.
 
-    ``member`` picks one file out of a zip / tar archive; ``patterns`` select Hub files (``hf_files``);
-    ``sha256`` is checked when known.
+    ``member`` picks one file out of a zip / tar archive; ``patterns`` select Hub files (``hf_files``), or name the
+    folders that must exist (``manual``); ``sha256`` is checked when known. A ``manual`` target is not fetched: its
+    ``note`` says where the data comes from and what to do.
     """
 
     name: str
@@ -62,6 +63,7 @@ class Target:
     sha256: str | None = None
     member: str | None = None
     patterns: tuple[str, ...] = ()
+    note: str = ""
 
 
 def _annotation_targets() -> list[Target]:
@@ -91,6 +93,15 @@ TARGETS: tuple[Target, ...] = (
            patterns=("data/train/*.json",)),
     Target("aokvqa", "raw", "url", "https://prior-datasets.s3.us-east-2.amazonaws.com/aokvqa/aokvqa_v1p0.tar.gz",
            "data/train/multimodal/raw_data/aokvqa_v1p0_train.json", member="aokvqa_v1p0_train.json"),
+    Target("mind2web_scores", "eval", "hf_files", "osunlp/Mind2Web", "data/eval/mind2web",
+           patterns=("scores_all_data.pkl",)),
+    Target("mind2web_test", "eval", "manual", "https://huggingface.co/datasets/osunlp/Mind2Web", "data/eval/mind2web",
+           patterns=("test_task", "test_website", "test_domain"),
+           note="The Mind2Web test splits are test.zip in the Hugging Face dataset osunlp/Mind2Web, password-protected "
+                "by its authors (the dataset card says how to get the password); they ask that the test data not be "
+                "redistributed or used for training. Download it yourself and unzip it into data/eval/mind2web/ "
+                "(test_task/, test_website/, test_domain/ of JSON files). Without it, `python -m eval.mind2web.score` "
+                "also reads SeeClick's trimmed test files (no HTML, no negative candidates)."),
     Target("eval_gsm", "eval", "url",
            "https://raw.githubusercontent.com/openai/grade-school-math/master/grade_school_math/data/test.jsonl",
            "data/eval/gsm/test.jsonl", sha256="3730d312f6e3440559ace48831e51066acaca737f6eabec99bccb9e4b3c39d14"),
@@ -201,27 +212,34 @@ def _extract(archive: Path, member: str, dest: Path) -> None:
 
 def _describe(t: Target) -> str:
     where = {"url": t.source, "gdrive": f"Google Drive file {t.source}", "hf_dataset": f"Hugging Face dataset {t.source}",
-             "hf_files": f"Hugging Face dataset {t.source} files {', '.join(t.patterns)}"}[t.kind]
+             "hf_files": f"Hugging Face dataset {t.source} files {', '.join(t.patterns)}",
+             "manual": f"{t.source} (by hand)"}[t.kind]
     return f"{t.name} from {where} ({t.kind})"
 
 
 def _present(target: Target, dest: Path, verify: bool) -> bool:
     if target.kind == "hf_files":
-        return dest.is_dir() and any(dest.glob("*train_*.json"))
+        return dest.is_dir() and all(any(dest.glob(Path(p).name)) for p in target.patterns)
+    if target.kind == "manual":
+        return all((dest / p).is_dir() and any((dest / p).glob("*.json")) for p in target.patterns)
     if not dest.is_file():
         return False
     return not verify or target.sha256 is None or file_sha256(dest) == target.sha256
 
 
 def fetch(target: Target, net: Network, root: Path, *, force: bool = False, verify: bool = True) -> str:
-    """Fetch one target into ``root``; returns ``"present"`` or ``"downloaded"``.
+    """Fetch one target into ``root``; returns ``"present"``, ``"downloaded"`` or (``manual`` targets not in place)
+    ``"manual"`` after logging the target's note.
 
     Raises:
         DownloadError: the fetch failed (offline, HTTP error, missing archive member) or the checksum differs.
     """
     dest = root / target.dest
-    if not force and _present(target, dest, verify):
+    if (not force or target.kind == "manual") and _present(target, dest, verify):
         return "present"
+    if target.kind == "manual":
+        logger.warning("%s: not downloaded automatically. %s", target.name, target.note)
+        return "manual"
     dest.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=dest.parent) as tmp_dir:
         tmp = Path(tmp_dir)

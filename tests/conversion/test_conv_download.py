@@ -159,3 +159,26 @@ def test_list(capsys):
     assert dl.main(["--list"]) == 0
     out = capsys.readouterr().out
     assert "lumos_unified_plan_iterative" in out and "data/train/maths/raw_data/gsm8k_train.jsonl" in out
+
+
+def test_mind2web_test_splits_are_a_manual_step_and_scores_a_hub_file(tmp_path, caplog):
+    class ScoresNetwork(FakeNetwork):
+        def hf_files(self, repo, patterns, dest_dir):
+            self._check("hf_files", f"{repo}:{','.join(patterns)}")
+            dest_dir.mkdir(parents=True)
+            (dest_dir / "scores_all_data.pkl").write_bytes(b"pickle")
+            return [dest_dir / "scores_all_data.pkl"]
+
+    net = ScoresNetwork()
+    status = dl.download(["mind2web_test", "mind2web_scores"], net, tmp_path)
+    assert status == {"mind2web_test": "manual", "mind2web_scores": "downloaded"}
+    assert "test.zip in the Hugging Face dataset osunlp/Mind2Web, password-protected" in caplog.text
+    assert "not be redistributed" in caplog.text
+    assert net.calls == [("hf_files", "osunlp/Mind2Web:scores_all_data.pkl")]
+    folder = tmp_path / "data" / "eval" / "mind2web"
+    assert (folder / "scores_all_data.pkl").read_bytes() == b"pickle"
+    for split in ("test_task", "test_website", "test_domain"):
+        (folder / split).mkdir()
+        (folder / split / f"{split}_0.json").write_text("[]")
+    assert dl.download(["mind2web_test", "mind2web_scores"], FakeNetwork(offline=True), tmp_path) == {
+        "mind2web_test": "present", "mind2web_scores": "present"}

@@ -123,7 +123,33 @@ def test_mind2web_one_subgoal_per_action():
     )
     assert "Subgoal 2: Click on Boston, MA (BOS).\nAction 2-1: R2 = CLICK(R1, QUERY: Click on Boston, MA (BOS))" in out[1]
     assert "Subgoal 4: Click on the button.\nAction 4-1: R4 = CLICK(R3, QUERY: Click on the button)" in out[1]
-    assert isinstance(out[2], RuleError) and "HOVER" in str(out[2])
+    # HOVER (and ENTER) are CLICKs in Mind2Web's own op field.
+    assert out[2] == "Subgoal 1: Click on Menu.\nAction 1-1: R1 = CLICK(Env, QUERY: Click on Menu)"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Pick-up & Return Location (ZIP, City or Airport) (...", "Pick-up & Return Location (ZIP, City or Airport)"),
+    ("Guangzhou Baiyun International Airport(C...", "Guangzhou Baiyun International Airport"),
+    ("Boston, MA (BOS)", "Boston, MA (BOS)"),
+    ("Sale ends) today [now", "Sale ends today now"),
+])
+def test_mind2web_cut_texts_are_balanced(text, expected):
+    from lumos.conversion.rule_web import balance_brackets
+
+    assert balance_brackets(text) == expected
+
+
+def test_mind2web_actions_parse_with_the_eval_grammar():
+    from lumos.conversion.rule_web import convert_mind2web
+    from lumos.conversion.sources import SourceRecord
+    from lumos.formats.actions import parse_actions
+
+    reprs = ["[searchbox]  Pick-up & Return Location (ZIP, City or Airport) (... -> TYPE: Brooklyn",
+             "[div]  Menu -> ENTER", "[span]  Offers -> HOVER"]
+    plan = convert_mind2web(SourceRecord("x", "mind2web", "Rent a van.", reprs, None, "here", {"action_reprs": reprs}))
+    actions = [line.split(": ", 1)[1] for line in plan.splitlines() if line.startswith("Action ")]
+    assert actions[0] == "R1 = TYPE(Env, QUERY: Type Brooklyn in Pick-up & Return Location (ZIP, City or Airport), TEXT: Brooklyn)"
+    assert [parse_actions(a)[0].name for a in actions] == ["TYPE", "CLICK", "CLICK"]
 
 
 @pytest.mark.parametrize("name", ["gsm8k_train.jsonl", "asdiv.xml", "strategyqa_train.json", "musique_train.jsonl",

@@ -1,0 +1,1 @@
+"""Mind2Web: ``python -m eval.mind2web.score`` (logic in ``lumos.envs.mind2web``)."""
