@@ -147,6 +147,8 @@ def rescore_dir(save_dir: Path) -> dict[str, Any]:
     result["conflicting_records"] = records.conflicts
     result.setdefault("benchmark", bench.name)
     write_json(save_dir / METRICS, result)
+    if bench.write_outputs is not None:
+        bench.write_outputs(save_dir, records.by_id, examples)
     return result
 
 

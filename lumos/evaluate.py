@@ -196,6 +196,8 @@ def write_metrics(bench: Benchmark, examples: Sequence[Example], save_dir: Path,
     result.update(extra)
     result["conflicting_records"] = records.conflicts
     write_json(path, result)
+    if bench.write_outputs is not None and path.name == METRICS:
+        bench.write_outputs(save_dir, records.by_id, examples)
     return result
 
 

@@ -228,6 +228,9 @@ class Episode:
     ``observation=None`` takes the text ``env.reset()`` returns as the Initial Environment
     Description (SQL: the database's tables); give a string to fix it (``None.`` for maths and QA).
     ``predict_at_cap``: whether an episode ended by ``max_subgoals`` still gets a prediction.
+    ``teacher_forced`` (Mind2Web's step-by-step runner): the planner's history is the gold one, a round's
+    parse or tool failure is recorded without ending the episode, and ``after_ground(ep, step)`` (called
+    after every grounding round) moves the environment on; only the environment or the cap end it.
     ``extract`` reads the prediction of a finished Lumos episode (default: ``final_answer``);
     ``answer_of_output`` reads it from the single output of cot/direct. ``scorer`` scores the
     finished episode (it may read the environment, which is still open when scoring runs).
@@ -242,6 +245,8 @@ class Episode:
     env: Environment | None = None
     max_subgoals: int = 5
     predict_at_cap: bool = True
+    teacher_forced: bool = False
+    after_ground: Callable[[Episode, Step], None] | None = None
     extract: Extractor = final_answer
     answer_of_output: Callable[[str], str | None] = lambda out: out
     variables: dict[str, Any] = field(default_factory=dict)
@@ -256,6 +261,11 @@ class Episode:
     def terminated(self) -> bool:
         """The environment ended the task (never true without an environment)."""
         return bool(self.env is not None and self.env.terminated)
+
+    @property
+    def truncated(self) -> bool:
+        """The environment's own step limit was reached (Gym's ``truncated``; optional on an environment)."""
+        return bool(self.env is not None and getattr(self.env, "truncated", False))
 
     def start(self, formulation: str) -> None:
         """Reset the environment (once) and fix the observation the prompts show."""

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from lumos.agent.episode import Episode
-from lumos.agent.trajectory import Step, action_dict, jsonable
+from lumos.agent.trajectory import Status, Step, action_dict, jsonable
 from lumos.formats.actions import Action, ActionParseError
 from lumos.formats.chat import Message, PromptStyle, adds_bos, render_prompt
 from lumos.formats.plan import PlanParseError
@@ -169,31 +169,46 @@ def _after_ground(ep: Episode, prompt: str, output: str, config: AgentConfig, ex
         actions = ep.dialogue.parse_actions(output)
     except ActionParseError as e:
         step.error = f"ground: {e}"
-        traj.finish("parse_error", step.error)
+        _end_round(ep, step, config, failure="parse_error")
         return
     step.actions = [action_dict(a) for a in actions]
+    end_on_failure = config.failed_action == "end" and not ep.teacher_forced
     # the executor turns every ToolError into ToolResult(error=...); anything else is a bug and propagates
-    end_on_failure = config.failed_action == "end"
     results = execute(actions, ep.tools, ep.variables, task=ep.task, subgoal=step.subgoals[-1],
                       subgoals=tuple(traj.subgoals), is_last_group=config.onetime,
                       on_error="stop" if end_on_failure else "continue")
     step.results = [jsonable(r.to_dict()) for r in results]
-    if ep.terminated:
-        traj.terminated = True
-        traj.finish("done")
-        return
     last = results[-1] if results else None
     failed = next((r for r in results if not r.ok), None) if end_on_failure else (last if last and not last.ok else None)
     if last is None or failed is not None:
         step.error = f"tool: {failed.error if failed is not None else 'no result'}"
-        traj.finish("tool_error", step.error)
+        _end_round(ep, step, config, failure="tool_error")
         return
-    if config.onetime:
+    if not config.onetime:
+        step.feedback = ep.dialogue.feedback(ep, step, results)
+    _end_round(ep, step, config)
+
+
+def _end_round(ep: Episode, step: Step, config: AgentConfig, failure: Status | None = None) -> None:
+    """After a grounding round: the environment's end, a failure, the one-time pass, or the subgoal cap.
+
+    A teacher-forced episode (Mind2Web) records a failure and goes on with the next gold step
+    (``ep.after_ground`` moves its environment on); only the environment or the cap end it.
+    """
+    traj = ep.trajectory
+    if ep.after_ground is not None:
+        ep.after_ground(ep, step)
+    if ep.terminated:
+        traj.terminated = True
         traj.finish("done")
-        return
-    step.feedback = ep.dialogue.feedback(ep, step, results)
-    if step.index >= ep.max_subgoals:
+    elif failure is not None and not ep.teacher_forced:
+        traj.finish(failure, step.error)
+    elif config.onetime:
+        traj.finish("done")
+    elif step.index >= ep.max_subgoals or ep.truncated:
         traj.finish("max_subgoals")
+    elif ep.teacher_forced and step.feedback is None:
+        step.feedback = ep.dialogue.feedback(ep, step, [])
 
 
 def _finalise(ep: Episode, config: AgentConfig) -> None:

@@ -1,10 +1,9 @@
 """Benchmarks by their eval folder names: gsm, svamp, hotpotqa, strategyqa, webshop (the original's), intercode_sql.
 
-``get_benchmark("gsm")`` gives one, ``load_benchmark("gsm", data_dir)`` also its examples; importing this
-package registers all of them (one import per benchmark file).
+``get_benchmark("gsm")`` gives one, ``load_benchmark("gsm", data_dir)`` also its examples. The benchmark files
+are imported on the first look-up (``lumos.benchmarks.base.BENCHMARK_MODULES``: one line per benchmark), so that
+environments may use ``lumos.benchmarks.base`` without importing every benchmark.
 """
-
-from lumos.benchmarks import gsm, hotpotqa, intercode_sql, strategyqa, svamp, webshop  # noqa: F401  (registration)
 from lumos.benchmarks.base import (
     Benchmark,
     Dataset,

@@ -114,6 +114,8 @@ class Benchmark:
             original: maths yes, the final variable; complex QA no, only stopped tasks were answered).
         groups: example metadata keys whose values break the metrics down in metrics.json
             (InterCode-SQL: ``hardness``).
+        write_outputs: ``(save_dir, records by id, examples)``: writes files derived from the predictions
+            next to metrics.json (Mind2Web's ``steps.jsonl``), whenever the metrics are written.
     """
 
     name: str
@@ -130,6 +132,7 @@ class Benchmark:
     rescore: bool = True
     predict_at_cap: bool = True
     groups: tuple[str, ...] = ()
+    write_outputs: Callable[[Path, Mapping[str, Mapping[str, Any]], Sequence[Example]], None] | None = None
 
     def __post_init__(self) -> None:
         names = [m.name for m in self.metrics]
@@ -148,6 +151,19 @@ class Benchmark:
 
 
 _REGISTRY: dict[str, Benchmark] = {}
+# The benchmark files, imported (and so registered) on the first look-up: a new benchmark adds its module here.
+BENCHMARK_MODULES: tuple[str, ...] = ("gsm", "svamp", "hotpotqa", "strategyqa", "mind2web", "webshop", "intercode_sql")
+_loaded = False
+
+
+def _load_builtin() -> None:
+    global _loaded
+    if not _loaded:
+        _loaded = True
+        import importlib
+
+        for name in BENCHMARK_MODULES:
+            importlib.import_module(f"lumos.benchmarks.{name}")
 
 
 def register_benchmark(bench: Benchmark) -> Benchmark:
@@ -159,11 +175,13 @@ def register_benchmark(bench: Benchmark) -> Benchmark:
 
 
 def benchmark_names() -> tuple[str, ...]:
+    _load_builtin()
     return tuple(sorted(_REGISTRY))
 
 
 def get_benchmark(name: str) -> Benchmark:
     """A registered benchmark; raises ``ValueError`` listing the valid names."""
+    _load_builtin()
     if name not in _REGISTRY:
         raise ValueError(f"unknown benchmark {name!r}; expected one of {', '.join(benchmark_names())}")
     return _REGISTRY[name]

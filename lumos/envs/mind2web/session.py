@@ -266,7 +266,8 @@ class Mind2WebSession:
     def info(self) -> dict[str, Any]:
         return {"annotation_id": self.task.annotation_id, "step_index": self.step_index, "n_steps": self.n_steps,
                 "n_predicted": len(self.predictions), "terminated": self.terminated, "truncated": self.truncated,
-                "has_negatives": all(s.has_negatives for s in self.task.steps), **self.resources.describe()}  # fmt: skip
+                "has_negatives": all(s.has_negatives for s in self.task.steps),
+                "predictions": [p.to_dict() for p in self.predictions], **self.resources.describe()}  # fmt: skip
 
     # Pages ---------------------------------------------------------------------------------------
     def page(self, i: int) -> Page:
