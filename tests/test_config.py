@@ -24,12 +24,13 @@ def test_original_eval_flags_are_kept():
 
 
 def test_one_spelling_for_endpoint_cache_and_tool_flags():
+    from lumos.conversion.convert import build_parser as convert_parser
     from lumos.tools.execute import build_parser as execute_parser
 
-    for parser in (build_eval_parser("hotpotqa"), execute_parser()):
+    for parser in (build_eval_parser("hotpotqa"), execute_parser(), convert_parser()):
         flags = _flags(parser)
-        assert {"--base_url", "--api_key_env", "--qa_model"} <= flags
-        assert not flags & set(OLD_SPELLINGS)
+        assert {"--base_url", "--api_key_env"} <= flags and not flags & set(OLD_SPELLINGS)
+    assert "--qa_model" in _flags(execute_parser()) and "--qa_model" in _flags(build_eval_parser("hotpotqa"))
     assert {"--cache", "--retriever", "--concurrency", "--openai_api", "--num_shards", "--shard_index"} <= \
         _flags(build_eval_parser("gsm"))
 

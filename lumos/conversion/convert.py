@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import re
 import sys
 import time
@@ -264,7 +265,8 @@ def convert(args: argparse.Namespace) -> ConversionStats:
                     stats.already_done, output, len(pending))
         output.parent.mkdir(parents=True, exist_ok=True)
         try:
-            cfg = OpenAIConfig(model=args.model, base_url=args.base_url, concurrency=args.concurrency,
+            cfg = OpenAIConfig(model=args.model, base_url=args.base_url, api_key=os.environ.get(args.api_key_env) or None,
+                               concurrency=args.concurrency,
                                max_retries=args.max_retries, timeout=args.timeout, backoff_base=args.retry_wait,
                                max_tokens=args.max_tokens or MAX_TOKENS[args.domain])
         except ValueError as e:
@@ -306,6 +308,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", choices=BACKENDS, default="openai")
     p.add_argument("--model", default="gpt-4")
     p.add_argument("--base_url", default=None, help="any OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1")
+    p.add_argument("--api_key_env", default="OPENAI_API_KEY",
+                   help="environment variable holding the endpoint's key (a local server needs none)")
     p.add_argument("--concurrency", type=int, default=8)
     p.add_argument("--max_retries", type=int, default=6)
     p.add_argument("--timeout", type=float, default=120.0, help="seconds per request")
