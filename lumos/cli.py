@@ -137,7 +137,7 @@ def rescore_dir(save_dir: Path) -> dict[str, Any]:
     old = read_json(save_dir / METRICS) if (save_dir / METRICS).is_file() else {}
     data_dir = cfg.get("data_file")
     bench = get_benchmark(cfg["benchmark"])
-    options = bench.options(**cfg["options"]) if bench.options is not None and cfg.get("options") else None
+    options = bench.make_options(cfg.get("options"))
     bench, data = load_benchmark(cfg["benchmark"], data_dir, options)
     limit = cfg.get("max_num_examples")
     examples = list(data.examples[:limit] if limit else data.examples)

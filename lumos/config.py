@@ -57,6 +57,9 @@ class EvalConfig:
         "(default: the benchmark's domain; unseen tasks: unified). E.g. maths to run Lumos-I_Math on InterCode-SQL"))
     plan_model: str | None = field(default=None, metadata=_help("planning module (overrides the root); cot/direct: the model"))
     ground_model: str | None = field(default=None, metadata=_help("grounding module (overrides the root)"))
+    split: str | None = field(default=None, metadata=_help(
+        "the benchmark's split (webshop: test | dev | train; mind2web: test_domain | test_task | test_website | train); "
+        "default: the benchmark's"))
     backend: Literal["hf", "vllm", "openai"] = field(default="hf", metadata=_help(
         "hf (in process, default), vllm (in process), openai (any OpenAI-compatible server at --base_url)"))
     base_url: str | None = field(default=None, metadata=_help(
@@ -173,13 +176,31 @@ def parse_eval_args(argv: Sequence[str] | None = None, *, benchmark: str | None 
 
 
 def benchmark_options(parsed: Sequence[Any], benchmark: str) -> Any:
-    """The options instance of ``benchmark`` among ``parsed`` (a default one when it was not parsed)."""
+    """The options instance of ``benchmark`` among ``parsed`` (a default one when it was not parsed), with
+    ``--split`` applied (``apply_split``)."""
     from lumos.benchmarks import get_benchmark
 
     cls = get_benchmark(benchmark).options
-    if cls is None:
-        return None
-    for obj in parsed:
-        if isinstance(obj, cls):
-            return obj
-    return cls()
+    config = next((obj for obj in parsed if isinstance(obj, EvalConfig)), None)
+    options = None if cls is None else next((obj for obj in parsed if isinstance(obj, cls)), None) or cls()
+    return apply_split(benchmark, options, config.split if config is not None else None)
+
+
+def apply_split(benchmark: str, options: Any, split: str | None) -> Any:
+    """Set ``options.split`` (a benchmark with splits keeps it in its options, outside the command line) to
+    ``split`` after checking it against the benchmark's splits.
+
+    Raises:
+        UsageError: an unknown split, or ``--split`` for a benchmark without splits.
+    """
+    from lumos.benchmarks import get_benchmark
+
+    if split is None:
+        return options
+    splits = get_benchmark(benchmark).splits
+    if not splits or options is None:
+        raise UsageError(f"{benchmark} has no --split")
+    if split not in splits:
+        raise UsageError(f"unknown {benchmark} split {split!r}; choose one of {', '.join(splits)}")
+    options.split = split
+    return options

@@ -38,7 +38,7 @@ from tqdm import tqdm
 from lumos.agent.episode import Episode
 from lumos.agent.loop import AgentConfig, Executor, run_episodes
 from lumos.benchmarks import Benchmark, Example, get_benchmark, load_benchmark
-from lumos.config import EvalConfig, benchmark_options, launcher_rank, parse_eval_args
+from lumos.config import EvalConfig, apply_split, benchmark_options, launcher_rank, parse_eval_args
 from lumos.inference.base import Backend
 from lumos.metrics import llm_judge
 from lumos.paths import REPO_ROOT
@@ -215,8 +215,8 @@ def evaluate(config: EvalConfig, options: Any = None, *, planner: Backend | None
         raise ValueError("EvalConfig.benchmark is not set")
     seed_everything(config.seed)
     bench = get_benchmark(config.benchmark)
-    if options is None and bench.options is not None:
-        options = bench.options()
+    if options is None:
+        options = apply_split(bench.name, bench.options() if bench.options is not None else None, config.split)
     bench, data = load_benchmark(config.benchmark, config.data_dir, options)
     if config.formulation not in bench.formulations:
         raise UsageError(f"{bench.name} supports {', '.join(bench.formulations)}, not {config.formulation}")

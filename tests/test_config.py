@@ -65,3 +65,17 @@ def test_api_key_comes_from_the_named_variable(monkeypatch):
     monkeypatch.setenv("MY_ENDPOINT_KEY", "sk-test")
     cfg = EvalConfig(api_key_env="MY_ENDPOINT_KEY")
     assert cfg.api_key() == "sk-test" and "sk-test" not in str(cfg.to_dict())
+
+
+def test_split_is_one_flag_checked_per_benchmark():
+    from lumos.config import benchmark_options
+    from lumos.utils.cli import UsageError
+
+    parsed = parse_eval_args(["--split", "dev"], benchmark="webshop")
+    assert benchmark_options(parsed, "webshop").split == "dev"
+    parsed = parse_eval_args(["--split", "test_website"], benchmark="mind2web")
+    assert benchmark_options(parsed, "mind2web").split == "test_website"
+    with pytest.raises(UsageError, match="unknown webshop split 'test_task'"):
+        benchmark_options(parse_eval_args(["--split", "test_task"], benchmark="webshop"), "webshop")
+    with pytest.raises(UsageError, match="gsm has no --split"):
+        benchmark_options(parse_eval_args(["--split", "test"], benchmark="gsm"), "gsm")

@@ -116,6 +116,7 @@ class Benchmark:
             (InterCode-SQL: ``hardness``).
         write_outputs: ``(save_dir, records by id, examples)``: writes files derived from the predictions
             next to metrics.json (Mind2Web's ``steps.jsonl``), whenever the metrics are written.
+        splits: the splits ``--split`` may choose (kept in ``options.split``, a field outside the command line).
     """
 
     name: str
@@ -133,6 +134,21 @@ class Benchmark:
     predict_at_cap: bool = True
     groups: tuple[str, ...] = ()
     write_outputs: Callable[[Path, Mapping[str, Mapping[str, Any]], Sequence[Example]], None] | None = None
+    splits: tuple[str, ...] = ()
+
+    def make_options(self, stored: Mapping[str, Any] | None = None) -> Any:
+        """An options instance (None without options), from ``stored`` (as ``config.json`` records it) if given."""
+        import dataclasses
+
+        if self.options is None:
+            return None
+        stored = dict(stored or {})
+        fields = {f.name: f for f in dataclasses.fields(self.options)}
+        options = self.options(**{k: v for k, v in stored.items() if k in fields and fields[k].init})
+        for k, v in stored.items():
+            if k in fields and not fields[k].init:
+                setattr(options, k, v)
+        return options
 
     def __post_init__(self) -> None:
         names = [m.name for m in self.metrics]

@@ -54,8 +54,7 @@ STEPS_FILE = "steps.jsonl"
 class Mind2WebOptions:
     """Mind2Web options."""
 
-    split: Literal["test_task", "test_website", "test_domain", "train"] = field(default="test_domain", metadata={
-        "help": "the split (the original evaluated test_domain; offline copies exist of test_task and test_website)"})
+    split: str = field(default="test_domain", init=False)  # --split (the original evaluated test_domain)
     ranker: Literal["auto", "mindact", "dense", "bm25"] = field(default="auto", metadata={"help": (
         "ranks a step's candidates against the grounding QUERY: mindact (the original's cross-encoder "
         "osunlp/MindAct_CandidateGeneration_deberta-v3-base, needs the hub or a local copy), dense (MiniLM), bm25; "
@@ -181,4 +180,4 @@ MIND2WEB = register_benchmark(Benchmark(
              MetricSpec("op_f1_micro", aggregation="micro", numerator="op_f1_sum", denominator=_steps),
              MetricSpec("lumos_step_sr", aggregation="micro", numerator="lumos_step_correct", denominator=_steps)),
     primary="step_sr_macro", max_subgoals=MAX_STEPS, formulations=("lumos_iterative",), options=Mind2WebOptions,
-    rescore=False, write_outputs=write_steps))
+    rescore=False, write_outputs=write_steps, splits=("test_domain", "test_task", "test_website", "train")))

@@ -44,14 +44,14 @@ if TYPE_CHECKING:
 class WebShopOptions:
     """WebShop options."""
 
-    split: Literal["test", "dev", "train"] = field(default="test", metadata={"help": "WebShop's goal split"})
+    split: str = field(default="test", init=False)  # --split: test | dev | train
     goals: Literal["auto", "human", "synthetic"] = field(default="auto", metadata={"help": (
         "human (items_human_ins.json), synthetic (items_ins_v2), or auto: human when the full human file is present")})
     search_engine: Literal["bm25s", "pyserini"] = field(default="bm25s", metadata={"help": (
         "bm25s (default, no Java) or pyserini (the original's Lucene index; needs Java and pyserini)")})
     index_dir: str | None = field(default=None, metadata={"help": "pyserini index folder (built there when empty)"})
     num_products: int | None = field(default=None, metadata={"help": "use only the first N products"})
-    ranker: Literal["auto", "cross-encoder", "dense"] = field(default="auto", metadata={"help": (
+    feature_ranker: Literal["auto", "cross-encoder", "dense"] = field(default="auto", metadata={"help": (
         "FeatureRetrieve/Pick ranker: cross-encoder/stsb-roberta-large (the original's) when a local copy loads, "
         "else the offline MiniLM bi-encoder")})
     spacy_model: str | None = field(default=None, metadata={"help": "the reward's spaCy pipeline (default: "
@@ -117,7 +117,7 @@ def webshop_episode(bench: Benchmark, example: Example, ctx: RunContext) -> Epis
         return shop
 
     def build_ranker() -> Any:
-        ranker = make_ranker(opts.ranker)
+        ranker = make_ranker(opts.feature_ranker)
         ctx.record("webshop_ranker", getattr(ranker, "name", type(ranker).__name__))
         return ranker
 
@@ -139,4 +139,4 @@ def webshop_episode(bench: Benchmark, example: Example, ctx: RunContext) -> Epis
 WEBSHOP = register_benchmark(Benchmark(
     name="webshop", domain="unified", load=load, make_episode=webshop_episode,
     metrics=(MetricSpec("score"), MetricSpec("success"), MetricSpec("reward")), primary="score", max_subgoals=5,
-    formulations=("lumos_iterative",), options=WebShopOptions, rescore=False))
+    formulations=("lumos_iterative",), options=WebShopOptions, rescore=False, splits=("test", "dev", "train")))

@@ -12,7 +12,7 @@ from lumos.utils.io import DataFormatError
 
 
 def test_unknown_benchmark_lists_choices():
-    with pytest.raises(ValueError, match="gsm, hotpotqa, intercode_sql, strategyqa, svamp, webshop"):
+    with pytest.raises(ValueError, match="gsm, hotpotqa, intercode_sql, mind2web, strategyqa, svamp, webshop"):
         get_benchmark("gsm8k")
 
 

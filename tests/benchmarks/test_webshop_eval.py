@@ -32,7 +32,7 @@ def ground(prompt: str) -> str:
 
 def _run(data_dir, save_dir):
     config, *opts = parse_eval_args(["--data_dir", str(data_dir), "--save_dir", str(save_dir), "--plan_model", "p",
-                                     "--ground_model", "g", "--max_num_examples", "3", "--ranker", "dense"],
+                                     "--ground_model", "g", "--max_num_examples", "3", "--feature_ranker", "dense"],
                                     benchmark="webshop")
     planner, grounder = ScriptedBackend(plan), ScriptedBackend(ground)
     return evaluate(config, opts[0], planner=planner, grounder=grounder), planner, grounder
