@@ -76,6 +76,9 @@ class EvalConfig:
     prompt_style: Literal["original", "consistent"] = field(default="original", metadata=_help(
         "original: the paper's eval prompts (no BOS, blank line between turns); consistent: the training rendering"))
     seed: int = field(default=42, metadata=_help("random seed (decoding is greedy)"))
+    final_answer: Literal["last_result", "qa"] = field(default="last_result", metadata=_help(
+        "complex QA, Lumos-I: the prediction is the last result (default), or, as the original, the QA model's answer "
+        "to the task's question over every QA result (needs --qa_model)"))
     failed_action: Literal["end", "continue"] = field(default="end", metadata=_help(
         "end (the original): the first failed action ends the task; continue: the subgoal's other actions run and "
         "the task ends only when its last action failed"))

@@ -16,9 +16,10 @@ Exercise: ``pytest tests/benchmarks/test_smoke.py``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from lumos.agent.episode import Episode, StandardDialogue
+from lumos.agent.episode import Episode, StandardDialogue, feedback_text
 
 if TYPE_CHECKING:
     from lumos.benchmarks.base import Benchmark, Example
@@ -34,7 +35,37 @@ def answer_episode(bench: Benchmark, example: Example, ctx: RunContext) -> Episo
     def scorer(ep: Episode) -> dict[str, float]:
         return bench.score_prediction(ep.trajectory.prediction, ep.example)
 
-    return Episode(example=example, task=example.question, tools=tools, scorer=scorer,
-                   dialogue=StandardDialogue(bench.domain, list_earlier_results=bench.domain == "complex_qa"),
-                   max_subgoals=bench.max_subgoals, predict_at_cap=bench.predict_at_cap, answer_of_output=extract)
+    episode = Episode(example=example, task=example.question, tools=tools, scorer=scorer,
+                      dialogue=StandardDialogue(bench.domain, list_earlier_results=bench.domain == "complex_qa"),
+                      max_subgoals=bench.max_subgoals, predict_at_cap=bench.predict_at_cap, answer_of_output=extract)
+    if ctx.config.final_answer == "qa" and bench.domain == "complex_qa" and ctx.config.formulation == "lumos_iterative":
+        episode.extract = _qa_final_answer(bench, ctx)
+    return episode
+
+
+def _qa_final_answer(bench: Benchmark, ctx: RunContext) -> Callable[[Episode], str | None]:
+    """The original's final answer of complex-QA Lumos-I: the QA model answers the task's question (StrategyQA:
+    with `` Must answer yes/no.``) over every ``Question: ...`` result of the trajectory."""
+    from lumos.formats.prompts import MUST_ANSWER_YES_NO
+    from lumos.tools.base import ToolError
+    from lumos.tools.qa import final_answer
+    from lumos.utils.cli import UsageError
+
+    qa = ctx.qa
+    if qa is None:
+        raise UsageError("--final_answer qa needs a QA model (--qa_model)")
+    yes_no = bench.tool_options.get("last_question") == "yes_no"
+
+    def extract(ep: Episode) -> str | None:
+        results = [r.get("value") for s in ep.trajectory.steps for r in s.results]
+        question = ep.task + (MUST_ANSWER_YES_NO if yes_no else "")
+        try:
+            value, prompts = final_answer(qa, question, results)
+        except ToolError as e:
+            ep.trajectory.env_info["final_answer_error"] = str(e)
+            return None
+        ep.trajectory.env_info["final_answer_prompts"] = prompts
+        return feedback_text(value)
+
+    return extract
 

@@ -117,3 +117,14 @@ def test_resume_after_a_killed_run(tmp_path, monkeypatch):
     result, planner = _run("gsm", tmp_path)
     ids = [p["id"] for p in read_jsonl(path)]
     assert ids == ["0", "1"] and len(planner.calls) == 1 and result["n"] == 2
+
+
+def test_final_answer_by_the_qa_model_as_the_original(tmp_path, monkeypatch):
+    monkeypatch.setenv("LUMOS_CACHE_DIR", str(tmp_path / "cache"))
+    result, _ = _run("hotpotqa", tmp_path, ["--final_answer", "qa"])
+    preds = {p["question"]: p for p in read_jsonl(tmp_path / "hotpotqa" / "predictions.jsonl")}
+    river = next(p for q, p in preds.items() if "river" in q)
+    prompts = river["trajectory"]["env_info"]["final_answer_prompts"]
+    # the task's own question, over the trajectory's "Question: ...; Answer: ..." results
+    assert f"Question: {river['question']}\nContext: Question: Which river flows through Fredville?; " in prompts[0]
+    assert river["prediction"] == "the Silver River" and result["metrics"]["em"] == 1.0
