@@ -92,3 +92,22 @@ def test_groups_break_the_metrics_down():
     easy, hard = out["by_group"]["hardness"]["easy"], out["by_group"]["hardness"]["hard"]
     assert (easy["n"], easy["metrics"]["success"], hard["n"], hard["metrics"]["success"]) == (2, 0.5, 1, 0.0)
     assert "by_group" not in easy
+
+
+STRICT = [("2*x + 3 = 11", "11", 0), ("18 or 20", "18", 0), ("x > 3", "3", 0), ("sqrt(2)", "1.4142135623730951", 0),
+          ("R1 + 5", "5", 0), ("-2, 2", "-2", 0), ("6,4", "64", 0), ("1 1/2", "1.5", 1), ("1e3", "1000", 1),
+          ("18.0", "18", 1)]
+
+
+def test_lumos_score_gsm_strict_maths_on_a_hand_written_file(tmp_path, capsys):
+    data = tmp_path / "test.jsonl"
+    data.write_text("".join(json.dumps({"question": f"Q{i}?", "answer": f"... #### {gold}"}) + "\n"
+                            for i, (_, gold, _) in enumerate(STRICT)))
+    preds = tmp_path / "preds.jsonl"
+    preds.write_text("".join(json.dumps({"id": str(i), "prediction": p}) + "\n" for i, (p, _, _) in enumerate(STRICT)))
+    assert cli.main(["score", "--benchmark", "gsm", "--predictions", str(preds), "--data_dir", str(data)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["n"] == 10 and out["correct"]["acc"] == sum(right for *_, right in STRICT) == 3
+    from lumos.metrics import numeric_match
+
+    assert [numeric_match(p, g) for p, g, _ in STRICT] == [float(r) for *_, r in STRICT]
