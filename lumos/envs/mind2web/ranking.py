@@ -33,13 +33,13 @@ from __future__ import annotations
 import copy
 import logging
 import math
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from lumos.envs.mind2web.data import Candidate, CandidateScores, StepSample
 from lumos.envs.mind2web.dom import DomTree, seeclick_candidate_text
+from lumos.tools.retrieve import CrossEncoderRanker
 
 logger = logging.getLogger(__name__)
 
@@ -93,36 +93,27 @@ class MindActRanker:
 
     def __init__(self, model: str | Path = MINDACT_MODEL, *, pair_order: PairOrder = "candidate_first",
                  batch_size: int = 64, max_length: int = 512, device: str = "cpu") -> None:  # fmt: skip
-        if pair_order not in ("candidate_first", "query_first"):
-            raise ValueError(f"unknown pair order {pair_order!r}; choose candidate_first or query_first")
         self.model = str(model)
         self.pair_order = pair_order
-        self.batch_size, self.max_length, self.device = batch_size, max_length, device
         self.name = f"mindact:{Path(self.model).name}:{pair_order}"
-        self._encoder: Any = None
-        self._lock = threading.Lock()
+        self._encoder = CrossEncoderRanker(model, num_labels=1, max_length=max_length, device=device,
+                                           pair_order="candidate_first" if pair_order == "candidate_first" else "query_first",
+                                           batch_size=batch_size, name="mindact")
 
     def _load(self) -> Any:
-        with self._lock:
-            if self._encoder is None:
-                try:
-                    from sentence_transformers import CrossEncoder
-
-                    self._encoder = CrossEncoder(self.model, num_labels=1, max_length=self.max_length, device=self.device)
-                except (OSError, ValueError, ImportError, RuntimeError) as e:
-                    raise RankerUnavailable(
-                        f"cannot load the MindAct ranker {self.model} ({type(e).__name__}: {e}); it needs the Hugging "
-                        "Face hub or a local copy of the model (pass its folder), or use --ranker dense|bm25") from e
-        return self._encoder
+        try:
+            return self._encoder.load()
+        except (OSError, ValueError, ImportError, RuntimeError) as e:
+            raise RankerUnavailable(
+                f"cannot load the MindAct ranker {self.model} ({type(e).__name__}: {e}); it needs the Hugging "
+                "Face hub or a local copy of the model (pass its folder), or use --ranker dense|bm25") from e
 
     def scores(self, query: str, candidates: Sequence[Candidate], texts: Sequence[str], *, sample_id: str = "") -> list[float]:
         if not texts:
             return []
-        encoder = self._load()
+        self._load()
         unique = list(dict.fromkeys(texts))
-        pairs = [[t, query] if self.pair_order == "candidate_first" else [query, t] for t in unique]
-        out = encoder.predict(pairs, batch_size=self.batch_size, convert_to_numpy=True, show_progress_bar=False)
-        by_text = {t: float(s) for t, s in zip(unique, out)}
+        by_text = dict(zip(unique, self._encoder.scores(query, unique)))
         return [by_text[t] for t in texts]
 
 

@@ -36,14 +36,13 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from lumos.envs.webshop.env import EpisodeOver, WebShopSession
 from lumos.tools.base import Tool, ToolCall, ToolError, ToolOutput
-from lumos.tools.retrieve import DenseRanker, Ranker
+from lumos.tools.retrieve import CrossEncoderRanker, DenseRanker, Ranker
 
 logger = logging.getLogger(__name__)
 
@@ -56,34 +55,6 @@ CROSS_ENCODER = "cross-encoder/stsb-roberta-large"
 RankerChoice = Literal["auto", "cross-encoder", "dense"]
 _VAR = re.compile(r"\bR\d+\b")
 _QUERY = re.compile(r"(?:Query|QUERY): ")
-
-
-class CrossEncoderRanker:
-    """A sentence-transformers ``CrossEncoder`` scoring (query, passage) pairs; loads on first use."""
-
-    def __init__(self, model: str | Path = CROSS_ENCODER, *, device: str = "cpu", max_length: int = 512,
-                 local_files_only: bool = False) -> None:
-        self.model = str(model)
-        self.device = device
-        self.max_length = max_length
-        self.local_files_only = local_files_only
-        self.name = f"cross-encoder:{Path(self.model).name}"
-        self._model: Any = None
-        self._lock = threading.Lock()
-
-    def load(self) -> Any:
-        with self._lock:
-            if self._model is None:
-                from sentence_transformers import CrossEncoder
-
-                self._model = CrossEncoder(self.model, device=self.device, max_length=self.max_length,
-                                           local_files_only=self.local_files_only)
-        return self._model
-
-    def scores(self, query: str, passages: Sequence[str]) -> list[float]:
-        model = self.load()
-        out = model.predict([[query, p] for p in passages], convert_to_numpy=True, show_progress_bar=False, batch_size=64)
-        return [float(x) for x in out]
 
 
 def make_ranker(choice: RankerChoice = "auto", *, model: str | Path | None = None) -> Ranker:

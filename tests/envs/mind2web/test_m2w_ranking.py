@@ -103,7 +103,7 @@ class _FakeEncoder:
 @pytest.mark.parametrize("order", ["candidate_first", "query_first"])
 def test_mindact_pairs_order_and_dedup(official_tasks, order):
     ranker = MindActRanker(pair_order=order)
-    ranker._encoder = fake = _FakeEncoder()
+    ranker._encoder._model = fake = _FakeEncoder()
     texts = ["cand A", "cand BB", "cand A"]
     scores = ranker.scores("the query", official_tasks[0].steps[0].candidates[:3], texts, sample_id="x")
     pairs, kw = fake.calls[0]
