@@ -1,13 +1,13 @@
 """Evaluation sees what training showed: real rule-converted GSM8K and StrategyQA training records, their gold
 actions replayed through the evaluation's tools and prompt builders, every planning and grounding turn compared
-with the training files (lumos.conversion.replay)."""
+with the training files (tests/conversion/replay.py)."""
 
 from __future__ import annotations
 
 import pytest
+from replay import replay
 
 from lumos.conversion import convert
-from lumos.conversion.replay import replay
 from lumos.utils.io import read_jsonl
 
 N = 200

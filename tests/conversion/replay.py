@@ -1,4 +1,4 @@
-"""Does the planner (and the grounding module) see at evaluation what it saw in training?
+"""Test helper: does the planner (and the grounding module) see at evaluation what it saw in training?
 
 Takes converted records (``python -m data.prompt_convertion`` output), builds their Lumos-I training
 dialogues exactly as ``process_for_train`` does, then *replays* each record's gold actions through the
@@ -7,8 +7,11 @@ QA / Calculator code with the QA model replaced by one that answers each questio
 gold result) and the evaluation's prompt builders (``StandardDialogue``). The planning and grounding
 dialogues the evaluation would build are compared, message by message, with the training dialogues.
 
-    $ python -m lumos.conversion.replay --domain maths --converted data/train/maths/converted/train_converted.json --n 300
+    $ PYTHONPATH=.:tests python -m conversion.replay --domain maths --converted data/train/maths/converted/x.json --n 300
     {"records": 300, "identical_records": 300, "plan_turns": 1062, "identical_plan_turns": 1062, ...}
+
+It lives with the tests because it replaces the QA model with one that answers the record's gold result
+(``GoldAnswers``): a fake, there only to compare formats.
 
 Differences are classified (``plan feedback`` / ``ground request``) with examples, so a class can be
 fixed or explained (docs/differences.md).
