@@ -50,11 +50,11 @@ def run(argv: Sequence[str]) -> int:
     """``lumos run [TASK] [--domain D | --benchmark B --example_id ID] [evaluation options]``."""
     import dataclasses
 
-    from lumos.agent.loop import AgentConfig, run_episodes
+    from lumos.agent.loop import run_episodes
     from lumos.benchmarks import Example, get_benchmark
     from lumos.config import benchmark_options, parse_eval_args
     from lumos.report import format_trajectory, trajectories_html
-    from lumos.runtime import RunContext, load_modules, module_paths
+    from lumos.runtime import RunContext, agent_config, load_modules, module_paths
 
     argv = list(argv)
     task = argv.pop(0) if argv and not argv[0].startswith("-") else None
@@ -82,11 +82,10 @@ def run(argv: Sequence[str]) -> int:
     plan, ground = module_paths(config, bench.domain)
     planner, grounder = load_modules(config, plan, ground)
     ctx = RunContext(config, bench, options=benchmark_options(parsed, bench.name), planner=planner, grounder=grounder,
-                     loaded={plan: planner, **({ground: grounder} if ground and grounder else {})})
-    agent = AgentConfig(formulation=config.formulation, prompt_style=config.prompt_style,
-                        max_new_tokens=config.max_new_tokens, batch_size=1, failed_action=config.failed_action)
+                     plan_path=plan, ground_path=ground)
     try:
-        [ep] = run_episodes([bench.make_episode(bench, example, ctx)], planner=planner, grounder=grounder, config=agent)
+        [ep] = run_episodes([bench.make_episode(bench, example, ctx)], planner=planner, grounder=grounder,
+                            config=agent_config(config, planner))
     finally:
         ctx.close()
     traj = ep.trajectory

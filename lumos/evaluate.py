@@ -36,17 +36,18 @@ from typing import Any
 from tqdm import tqdm
 
 from lumos.agent.episode import Episode
-from lumos.agent.loop import AgentConfig, Executor, run_episodes
-from lumos.benchmarks import Benchmark, Example, get_benchmark, load_benchmark
+from lumos.agent.loop import Executor, run_episodes
+from lumos.benchmarks import Benchmark, Example, get_benchmark
 from lumos.config import EvalConfig, apply_split, benchmark_options, launcher_rank, parse_eval_args
 from lumos.inference.base import Backend
 from lumos.metrics import llm_judge
 from lumos.paths import REPO_ROOT
-from lumos.runtime import RunContext, backend_description, load_modules, module_paths
+from lumos.runtime import RunContext, agent_config, backend_description, load_modules, module_paths
 from lumos.scoring import (
     CONFIG,
     METRICS,
     PREDICTIONS,
+    Records,
     prediction_files,
     read_records,
     select_shard,
@@ -132,15 +133,11 @@ def _run_todo(config: EvalConfig, options: Any, bench: Benchmark, todo: list[Exa
     """Run the episodes of ``todo``, appending one record each to ``out_path``; returns what ran."""
     if planner is None:
         planner, grounder = load_modules(config, plan_path, ground_path)
-    loaded = {plan_path: planner, **({ground_path: grounder} if ground_path and grounder is not None else {})}
-    ctx = RunContext(config, bench, options=options, planner=planner, grounder=grounder, qa=qa, save_dir=save_dir,
-                     loaded=loaded)
+    ctx = RunContext(config, bench, options=options, planner=planner, grounder=grounder, plan_path=plan_path,
+                     ground_path=ground_path, qa=qa, save_dir=save_dir)
     if judge is None and config.judge_model:
         judge = ctx.llm(config.judge_model)
-    agent = AgentConfig(formulation=config.formulation, prompt_style=config.prompt_style,
-                        max_new_tokens=config.max_new_tokens, batch_size=config.eval_batch_size,
-                        concurrency=config.concurrency if getattr(planner, "concurrent", False) else 0,
-                        failed_action=config.failed_action)
+    agent = agent_config(config, planner)
     bar = tqdm(total=len(todo), desc=f"{bench.name} {config.formulation}", unit="ex")
     lock = threading.Lock()
 
@@ -165,14 +162,14 @@ def _run_todo(config: EvalConfig, options: Any, bench: Benchmark, todo: list[Exa
             **ctx.describe()}
 
 
-def merge_shards(save_dir: Path, examples: Sequence[Example]) -> bool:
-    """If every selected example has a record in some prediction file, write them all to
-    predictions.jsonl in example order and return True."""
+def merge_shards(save_dir: Path, examples: Sequence[Example]) -> Records | None:
+    """If every selected example has a record in some prediction file, write them all to predictions.jsonl in
+    example order and return the records read (None while some example is missing)."""
     records = read_records(prediction_files(save_dir))
     if any(e.id not in records.by_id for e in examples):
-        return False
+        return None
     write_jsonl(save_dir / PREDICTIONS, (records.by_id[e.id] for e in examples))
-    return True
+    return records
 
 
 def _wait_for_shards(save_dir: Path, examples: Sequence[Example], poll_s: float = 2.0) -> None:
@@ -188,10 +185,9 @@ def _wait_for_shards(save_dir: Path, examples: Sequence[Example], poll_s: float 
         time.sleep(poll_s)
 
 
-def write_metrics(bench: Benchmark, examples: Sequence[Example], save_dir: Path, path: Path, extra: dict[str, Any], *,
-                  files: Sequence[Path] | None = None) -> dict[str, Any]:
-    """Summarize the records of ``files`` (default: every prediction file) over ``examples`` into ``path``."""
-    records = read_records(files if files is not None else prediction_files(save_dir))
+def write_metrics(bench: Benchmark, examples: Sequence[Example], save_dir: Path, path: Path, extra: dict[str, Any],
+                  records: Records) -> dict[str, Any]:
+    """Summarize ``records`` over ``examples`` into ``path`` (and, for metrics.json, the benchmark's derived files)."""
     result = summarize(bench, examples, records.by_id, seed=int(extra.get("seed") or 0))
     result.update(extra)
     result["conflicting_records"] = records.conflicts
@@ -217,7 +213,7 @@ def evaluate(config: EvalConfig, options: Any = None, *, planner: Backend | None
     bench = get_benchmark(config.benchmark)
     if options is None:
         options = apply_split(bench.name, bench.options() if bench.options is not None else None, config.split)
-    bench, data = load_benchmark(config.benchmark, config.data_dir, options)
+    data = bench.load(Path(config.data_dir) if config.data_dir else None, options)
     if config.formulation not in bench.formulations:
         raise UsageError(f"{bench.name} supports {', '.join(bench.formulations)}, not {config.formulation}")
     examples = list(data.examples[: config.max_num_examples] if config.max_num_examples else data.examples)
@@ -229,36 +225,27 @@ def evaluate(config: EvalConfig, options: Any = None, *, planner: Backend | None
     models = {"plan": plan_path, "ground": ground_path}
     check_run_config(save_dir, run_config(config, options, data.source, models), config.max_num_examples)
     with lock_output(out_path):  # one writer per predictions file (each shard has its own)
-        return _evaluate_locked(config, options, bench, data, examples, mine, k, num, save_dir, out_path, models,
-                                started, planner=planner, grounder=grounder, qa=qa, judge=judge, execute=execute,
-                                wait_for_shards=wait_for_shards)
-
-
-def _evaluate_locked(config: EvalConfig, options: Any, bench: Benchmark, data: Any, examples: list[Example],
-                     mine: list[Example], k: int, num: int, save_dir: Path, out_path: Path,
-                     models: dict[str, str | None], started: float, *, planner: Backend | None,
-                     grounder: Backend | None, qa: Backend | None, judge: Backend | None, execute: Executor | None,
-                     wait_for_shards: bool | None) -> dict[str, Any]:
-    plan_path, ground_path = str(models["plan"]), models["ground"]
-    done = read_records([save_dir / PREDICTIONS, out_path] if num > 1 else [out_path], truncate_torn_tail=True).by_id
-    todo = [e for e in mine if e.id not in done]
-    logger.info("%s: %d examples selected, shard %d/%d has %d, %d already done, %d to run -> %s", bench.name,
-                len(examples), k + 1, num, len(mine), len(mine) - len(todo), len(todo), out_path)
-    ran: dict[str, Any] | None = None
-    if todo:
-        ran = _run_todo(config, options, bench, todo, out_path, plan_path, ground_path, save_dir, planner=planner,
-                        grounder=grounder, qa=qa, judge=judge, execute=execute)
-    run_file = save_dir / ("run.json" if num == 1 else f"run.{k}-of-{num}.json")
-    if ran is not None or not run_file.is_file():
-        write_json(run_file, {"ran": ran, "elapsed_s": round(time.time() - started, 2), "git_commit": git_commit()})
-    extra = {"benchmark": bench.name, "formulation": config.formulation, "backend": config.backend, "seed": config.seed,
-             "git_commit": git_commit(), "data_file": str(data.source), "models": models, "config": config.to_dict(),
-             "options": _options_dict(options), "info": _info(data.info, examples), "ran": read_json(run_file)["ran"],
-             "elapsed_s": round(time.time() - started, 2)}
-    if num == 1:
-        return write_metrics(bench, examples, save_dir, save_dir / METRICS, extra, files=[out_path])
-    shard_metrics = write_metrics(bench, mine, save_dir, save_dir / f"metrics.{k}-of-{num}.json",
-                                  {**extra, "shard": [k, num]}, files=[out_path, save_dir / PREDICTIONS])
+        done = read_records([save_dir / PREDICTIONS, out_path] if num > 1 else [out_path], truncate_torn_tail=True).by_id
+        todo = [e for e in mine if e.id not in done]
+        logger.info("%s: %d examples selected, shard %d/%d has %d, %d already done, %d to run -> %s", bench.name,
+                    len(examples), k + 1, num, len(mine), len(mine) - len(todo), len(todo), out_path)
+        ran: dict[str, Any] | None = None
+        if todo:
+            ran = _run_todo(config, options, bench, todo, out_path, plan_path, ground_path, save_dir, planner=planner,
+                            grounder=grounder, qa=qa, judge=judge, execute=execute)
+        run_file = save_dir / ("run.json" if num == 1 else f"run.{k}-of-{num}.json")
+        if ran is not None or not run_file.is_file():
+            write_json(run_file, {"ran": ran, "elapsed_s": round(time.time() - started, 2), "git_commit": git_commit()})
+        else:
+            ran = read_json(run_file)["ran"]  # resumed with nothing to run: what ran before
+        extra = {"benchmark": bench.name, "formulation": config.formulation, "backend": config.backend,
+                 "seed": config.seed, "git_commit": git_commit(), "data_file": str(data.source), "models": models,
+                 "config": config.to_dict(), "options": _options_dict(options), "info": _info(data.info, examples),
+                 "ran": ran, "elapsed_s": round(time.time() - started, 2)}
+        if num == 1:
+            return write_metrics(bench, examples, save_dir, save_dir / METRICS, extra, read_records([out_path]))
+        shard_metrics = write_metrics(bench, mine, save_dir, save_dir / f"metrics.{k}-of-{num}.json",
+                                      {**extra, "shard": [k, num]}, read_records([out_path, save_dir / PREDICTIONS]))
     if wait_for_shards is None:
         world, rank = launcher_rank()
         wait_for_shards = world == num > 1 and rank == 0
@@ -269,11 +256,11 @@ def _evaluate_locked(config: EvalConfig, options: Any, bench: Benchmark, data: A
             merged = merge_shards(save_dir, examples)
     except LockHeld as e:
         logger.warning("not merging the shards now: %s", e)
-        merged = False
-    if merged:
-        logger.info("all %d shards done: merged into %s", num, save_dir / PREDICTIONS)
-        return write_metrics(bench, examples, save_dir, save_dir / METRICS, {**extra, "merged_shards": num})
-    return shard_metrics
+        merged = None
+    if merged is None:
+        return shard_metrics
+    logger.info("all %d shards done: merged into %s", num, save_dir / PREDICTIONS)
+    return write_metrics(bench, examples, save_dir, save_dir / METRICS, {**extra, "merged_shards": num}, merged)
 
 
 def _info(info: dict[str, Any] | Any, examples: Sequence[Example]) -> dict[str, Any]:

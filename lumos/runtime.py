@@ -27,6 +27,7 @@ from lumos.paths import checkpoint_name
 from lumos.utils.cli import UsageError
 
 if TYPE_CHECKING:
+    from lumos.agent.loop import AgentConfig
     from lumos.benchmarks.base import Benchmark
     from lumos.tools.base import Tool
 
@@ -80,6 +81,16 @@ def load_modules(config: EvalConfig, plan_path: str, ground_path: str | None) ->
         openai_api=config.openai_api, load_in_8bit=config.load_in_8bit)
 
 
+def agent_config(config: EvalConfig, planner: Backend) -> AgentConfig:
+    """How the loop drives this run's episodes: concurrently for a backend behind a server, else in batches."""
+    from lumos.agent.loop import AgentConfig
+
+    return AgentConfig(formulation=config.formulation, prompt_style=config.prompt_style,
+                       max_new_tokens=config.max_new_tokens, batch_size=config.eval_batch_size,
+                       concurrency=config.concurrency if getattr(planner, "concurrent", False) else 0,
+                       failed_action=config.failed_action)
+
+
 def backend_description(backend: Any) -> dict[str, Any] | None:
     """What a backend is, for metrics.json: its kind and model (and settings it reports)."""
     if backend is None:
@@ -99,14 +110,15 @@ class RunContext:
         config: the run's configuration.
         bench: the benchmark (its ``tool_options`` configure the toolbox).
         options: the benchmark's options dataclass instance (or None).
-        planner, grounder: the loaded modules.
+        planner, grounder: the loaded modules, and ``plan_path`` / ``ground_path`` the models they hold (an LLM tool
+            naming the same model reuses them).
         qa: the LLM of the QA tool (default: loaded from ``config.qa_model`` on first use).
         save_dir: the run's folder (the tool cache lives there with ``--cache auto``).
     """
 
     def __init__(self, config: EvalConfig, bench: Benchmark, *, options: Any = None, planner: Backend | None = None,
-                 grounder: Backend | None = None, qa: Backend | None = None, save_dir: Path | None = None,
-                 loaded: dict[str, Backend] | None = None) -> None:
+                 grounder: Backend | None = None, plan_path: str | None = None, ground_path: str | None = None,
+                 qa: Backend | None = None, save_dir: Path | None = None) -> None:
         self.config = config
         self.bench = bench
         self.options = options
@@ -115,7 +127,8 @@ class RunContext:
         self.save_dir = save_dir
         self._qa = qa
         self._qa_loaded = qa is not None
-        self._loaded = dict(loaded or {})
+        self._loaded = {path: backend for path, backend in ((plan_path, planner), (ground_path, grounder))
+                        if path is not None and backend is not None}
         self._shared: dict[str, Any] = {}
         self._recorded: dict[str, Any] = {}
         self._lock = threading.RLock()
@@ -155,18 +168,16 @@ class RunContext:
         with self._lock:
             if spec in self._loaded:
                 return self._loaded[spec]
+            from lumos.inference import load_backend
+
             if Path(spec).exists():
                 for path, backend in self._loaded.items():
                     if Path(path).exists() and Path(path).resolve() == Path(spec).resolve():
                         return backend
-                from lumos.inference import load_backend
-
                 kind = "hf" if self.config.backend == "openai" else self.config.backend
                 backend = load_backend(kind, spec, batch_size=self.config.eval_batch_size, dtype=self.config.dtype,
                                        seed=self.config.seed)
             else:
-                from lumos.inference import load_backend
-
                 backend = load_backend("openai", spec, base_url=self.config.base_url, api_key=self.config.api_key(),
                                        openai_api="chat")
             self._loaded[spec] = backend
