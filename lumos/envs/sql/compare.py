@@ -43,8 +43,7 @@ from tqdm import tqdm
 
 from lumos.envs.sql.backend import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT_S, SqlBackend, SqlBackendError, make_backend
 from lumos.envs.sql.data import SqlQuestion, find_data, find_dump, load_questions
-from lumos.envs.sql.reward import intercode_reward
-from lumos.envs.sql.score import gold_observation, read_predictions
+from lumos.envs.sql.score import gold_reward, read_predictions, run_with_gold
 from lumos.utils.io import DataFormatError, write_json
 
 logger = logging.getLogger(__name__)
@@ -146,14 +145,9 @@ def compare_query(sqlite: SqlBackend, mysql: SqlBackend, question: SqlQuestion, 
     rewards = {}
     observations = {}
     for name, backend in (("sqlite", sqlite), ("mysql", mysql)):
-        conn = backend.connect(question.db)
-        try:
-            res = conn.execute(sql)
-            gold = conn.execute(question.gold)
-        finally:
-            conn.close()
+        res, gold = run_with_gold(backend, question, sql)
         observations[name] = res.observation
-        rewards[name] = intercode_reward(res.observation, gold_observation(gold))
+        rewards[name] = gold_reward(res.observation, gold)
     a, b = observations["sqlite"], observations["mysql"]
     if isinstance(a, list) and isinstance(b, list):
         out["class"] = classify(sql, a, b)

@@ -33,8 +33,8 @@ from typing import Any
 from lumos.envs.sql.actions import DESCRIBE, SELECT, SHOW_TABLES, sql_operation, statement_text
 from lumos.envs.sql.backend import QueryResult, SqlBackend, SqlConnection
 from lumos.envs.sql.data import SqlQuestion
-from lumos.envs.sql.reward import intercode_reward, is_success
-from lumos.envs.sql.score import gold_observation
+from lumos.envs.sql.reward import is_success
+from lumos.envs.sql.score import gold_reward
 from lumos.formats.prompts import sql_environment_description
 from lumos.tools.base import ToolCall, ToolError, ToolOutput
 
@@ -126,7 +126,7 @@ class SqlSession:
         finally:
             if conn is not self._conn:
                 conn.close()
-        reward = intercode_reward(self.answer_result.observation, gold_observation(gold))
+        reward = gold_reward(self.answer_result.observation, gold)
         return {"reward": reward, "success": float(is_success(reward))}
 
 

@@ -61,6 +61,20 @@ def gold_observation(result: QueryResult) -> list[tuple[Any, ...]]:
     return obs if isinstance(obs, list) else []
 
 
+def run_with_gold(backend: SqlBackend, question: SqlQuestion, query: str) -> tuple[QueryResult, QueryResult]:
+    """Run ``query``, then the gold query, on one new connection to the question's database (see ``score_query``)."""
+    conn = backend.connect(question.db)
+    try:
+        return conn.execute(query), conn.execute(question.gold)
+    finally:
+        conn.close()
+
+
+def gold_reward(agent_observation: Any, gold: QueryResult) -> float:
+    """InterCode's reward of an agent's observation against the gold query's result."""
+    return intercode_reward(agent_observation, gold_observation(gold))
+
+
 def score_query(backend: SqlBackend, question: SqlQuestion, query: str | None) -> QueryScore:
     """InterCode's reward of ``query`` on ``question`` (no query: 0).
 
@@ -71,13 +85,8 @@ def score_query(backend: SqlBackend, question: SqlQuestion, query: str | None) -
     start = time.perf_counter()
     if not query or not query.strip():
         return QueryScore(question.index, 0.0, False, question.hardness, query, error="no query")
-    conn = backend.connect(question.db)
-    try:
-        agent = conn.execute(query)
-        gold = conn.execute(question.gold)
-    finally:
-        conn.close()
-    reward = intercode_reward(agent.observation, gold_observation(gold))
+    agent, gold = run_with_gold(backend, question, query)
+    reward = gold_reward(agent.observation, gold)
     agent_error = agent.observation if isinstance(agent.observation, str) else None
     return QueryScore(question.index, reward, is_success(reward), question.hardness, query, error=agent_error,
                       gold_error=gold.error, elapsed_s=round(time.perf_counter() - start, 4))  # fmt: skip
