@@ -18,7 +18,7 @@ Exercise: ``pytest tests/formats/test_actions.py``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 ACTION_SEPARATOR = "; "
@@ -125,16 +125,21 @@ def parse_action(text: str) -> Action:
     return Action(variables=variables, name=name, args=rhs[paren + 1 : close])
 
 
-def parse_actions(text: str) -> list[Action]:
-    """Parse a grounding output: actions joined by ``"; "``. Raises ``ActionParseError``."""
+def parse_actions(text: str, *, split: Callable[[str], list[str]] | None = None,
+                  parse_one: Callable[[str], Action] = parse_action) -> list[Action]:
+    """Parse a grounding output: actions joined by ``"; "``. Raises ``ActionParseError`` naming the action.
+
+    ``split`` / ``parse_one`` let another grammar reuse the loop (InterCode-SQL's ``R1 = SHOW TABLES; ...``).
+    """
     if not isinstance(text, str):
         raise ActionParseError(f"actions must be a string, got {type(text).__name__}: {text!r}")
     if not text.strip():
         raise ActionParseError(f"no action in {text!r}")
+    parts = split(text) if split is not None else _split_top_level(text, ACTION_SEPARATOR)
     actions = []
-    for k, part in enumerate(_split_top_level(text, ACTION_SEPARATOR), 1):
+    for k, part in enumerate(parts, 1):
         try:
-            actions.append(parse_action(part))
+            actions.append(parse_one(part))
         except ActionParseError as e:
             raise ActionParseError(f"action {k} of {text!r}: {e}") from None
     return actions

@@ -4,6 +4,7 @@ and a fake Wikipedia on 127.0.0.1 serving recorded pages from ``tests/fixtures/t
 from __future__ import annotations
 
 import http.server
+import socket
 import threading
 import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
@@ -121,3 +122,34 @@ def fake_wikipedia() -> Iterator[tuple[str, list[str]]]:
     yield f"http://127.0.0.1:{server.server_address[1]}", _WikiHandler.log
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def listening_port():
+    """A TCP listener on 127.0.0.1 recording what connects, and a bound UDP socket: ``(port, udp, accepted)``."""
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(("127.0.0.1", 0))
+    server.listen(5)
+    server.settimeout(0.2)
+    accepted: list[tuple] = []
+    stop = threading.Event()
+
+    def loop():
+        while not stop.is_set():
+            try:
+                conn, addr = server.accept()
+                accepted.append(addr)
+                conn.close()
+            except OSError:
+                continue
+
+    t = threading.Thread(target=loop, daemon=True)
+    t.start()
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", 0))
+    udp.settimeout(0.5)
+    yield server.getsockname()[1], udp, accepted
+    stop.set()
+    t.join()
+    server.close()
+    udp.close()

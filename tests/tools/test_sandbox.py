@@ -16,7 +16,6 @@ import socket
 import subprocess
 import sys
 import textwrap
-import threading
 import uuid
 from pathlib import Path
 
@@ -199,36 +198,8 @@ def test_guards_alone_stop_the_plain_attacks(tmp_path, monkeypatch, listening_po
 
 
 # ------------------------------------------------------------------------------------------------
-# Attacks: network
+# Attacks: network (``listening_port``: tests/tools/conftest.py)
 # ------------------------------------------------------------------------------------------------
-@pytest.fixture
-def listening_port():
-    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    server.bind(("127.0.0.1", 0))
-    server.listen(5)
-    server.settimeout(0.2)
-    accepted: list[tuple] = []
-    stop = threading.Event()
-
-    def loop():
-        while not stop.is_set():
-            try:
-                conn, addr = server.accept()
-                accepted.append(addr)
-                conn.close()
-            except OSError:
-                continue
-
-    t = threading.Thread(target=loop, daemon=True)
-    t.start()
-    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    udp.bind(("127.0.0.1", 0))
-    udp.settimeout(0.5)
-    yield server.getsockname()[1], udp, accepted
-    stop.set()
-    t.join()
-    server.close()
-    udp.close()
 
 
 def test_network_connect_to_a_local_listener_is_blocked(listening_port):

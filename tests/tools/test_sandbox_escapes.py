@@ -442,9 +442,9 @@ def test_caller_rss_baseline_is_small():
     assert 0 < int(out.stdout.split()[-1]) < 120 * 1024
 
 
-def test_without_namespaces_no_socket_can_be_created(listening_port_tcp):
+def test_without_namespaces_no_socket_can_be_created(listening_port):
     """``none`` mode has no network namespace: the seccomp filter refuses every socket family."""
-    port, accepted = listening_port_tcp
+    port, _, accepted = listening_port
     code = f"""
         for family in (_socket.AF_INET, _socket.AF_INET6, _socket.AF_UNIX, _socket.AF_NETLINK):
             try:
@@ -466,32 +466,6 @@ def test_without_namespaces_no_socket_can_be_created(listening_port_tcp):
     assert r.ok, r
     assert r.stdout.count("refused 1\n") == 4 and "socketpair b'x'" in r.stdout, r.stdout
     assert accepted == []
-
-
-@pytest.fixture
-def listening_port_tcp():
-    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    server.bind(("127.0.0.1", 0))
-    server.listen(5)
-    server.settimeout(0.1)
-    accepted: list[tuple] = []
-    stop = threading.Event()
-
-    def loop() -> None:
-        while not stop.is_set():
-            try:
-                conn, addr = server.accept()
-                accepted.append(addr)
-                conn.close()
-            except OSError:
-                continue
-
-    t = threading.Thread(target=loop, daemon=True)
-    t.start()
-    yield server.getsockname()[1], accepted
-    stop.set()
-    t.join()
-    server.close()
 
 
 def test_auto_degrades_with_a_warning_and_explicit_modes_fail_closed(monkeypatch, caplog):

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from lumos.formats.actions import ACTION_SEPARATOR, Action, ActionParseError
+from lumos.formats.actions import ACTION_SEPARATOR, Action, ActionParseError, parse_actions
 
 SHOW_TABLES, DESCRIBE, SELECT = "SHOW TABLES", "DESCRIBE", "SELECT"
 SQL_ACTIONS: tuple[str, ...] = (SHOW_TABLES, DESCRIBE, SELECT)
@@ -97,15 +97,7 @@ def parse_sql_action(text: str) -> SqlAction:
 
 def parse_sql_actions(text: str) -> list[SqlAction]:
     """A grounding output: ``R<k> = <SQL text>`` actions joined by ``"; "``. Raises ``ActionParseError``."""
-    if not isinstance(text, str) or not text.strip():
-        raise ActionParseError(f"no action in {text!r}")
-    out = []
-    for k, part in enumerate(_split(text.strip()), 1):
-        try:
-            out.append(parse_sql_action(part))
-        except ActionParseError as e:
-            raise ActionParseError(f"action {k} of {text!r}: {e}") from None
-    return out
+    return parse_actions(text, split=lambda t: _split(t.strip()), parse_one=parse_sql_action)  # type: ignore[return-value]
 
 
 def render_sql_actions(actions: Iterable[Action]) -> str:
