@@ -23,6 +23,7 @@ Run: ``python -m eval.gsm.run_eval --data_dir ../shared/data --model_name_or_pat
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import random
@@ -173,10 +174,24 @@ def merge_shards(save_dir: Path, examples: Sequence[Example]) -> Records | None:
 
 
 def _wait_for_shards(save_dir: Path, examples: Sequence[Example], poll_s: float = 2.0) -> None:
+    """Wait until every selected example has a record in some prediction file. Each poll parses only the lines
+    appended since the last one (a file that shrank, e.g. replaced by a merge, is read again from its start)."""
+    wanted = {e.id for e in examples}
+    seen: set[str] = set()
+    offsets: dict[Path, int] = {}
     waiting_since = time.time()
     while True:
-        records = read_records(prediction_files(save_dir))
-        missing = sum(e.id not in records.by_id for e in examples)
+        for path in prediction_files(save_dir):
+            start = offsets.get(path, 0)
+            if path.stat().st_size < start:
+                start = 0
+            with path.open("rb") as f:
+                f.seek(start)
+                data = f.read()
+            complete = data[: data.rfind(b"\n") + 1]  # a line still being written is read next time
+            seen.update(str(json.loads(line)["id"]) for line in complete.splitlines() if line.strip())
+            offsets[path] = start + len(complete)
+        missing = len(wanted - seen)
         if not missing:
             return
         if time.time() - waiting_since > 60:

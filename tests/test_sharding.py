@@ -125,3 +125,40 @@ def test_accelerate_launch_three_processes(data, tmp_path):
     metrics = json.loads((tmp_path / "launched" / "metrics.json").read_text())
     assert {k: metrics[k] for k in STABLE} == {k: whole[k] for k in STABLE} and metrics["merged_shards"] == 3
     assert metrics["ran"]["driver"] == "concurrent" and metrics["ran"]["backends"]["plan"]["kind"] == "openai"
+
+
+def test_rank_0_waits_for_the_other_shards(data, tmp_path):
+    import threading
+    import time
+
+    from lumos.evaluate import _wait_for_shards
+    from lumos.scoring import select_shard
+    from lumos.utils.io import append_jsonl
+
+    _eval(data, tmp_path / "w", "--num_shards", "2", "--shard_index", "0")
+    examples = list(_examples(data))
+    rest = select_shard(examples, 1, 2)
+    waited = threading.Thread(target=_wait_for_shards, args=(tmp_path / "w", examples), kwargs={"poll_s": 0.05})
+    waited.start()
+    path = tmp_path / "w" / "predictions.1-of-2.jsonl"
+    for e in rest:  # the other shard appends its records one by one, the last one in two writes
+        time.sleep(0.1)
+        assert waited.is_alive()
+        line = json.dumps({"id": e.id, "prediction": None, "status": "done", "scores": {}}) + "\n"
+        if e is rest[-1]:
+            with path.open("a") as f:
+                f.write(line[:10])
+            time.sleep(0.2)
+            assert waited.is_alive()  # a torn line does not count
+            with path.open("a") as f:
+                f.write(line[10:])
+        else:
+            append_jsonl(path, [json.loads(line)])
+    waited.join(timeout=5)
+    assert not waited.is_alive()
+
+
+def _examples(data):
+    from lumos.benchmarks import load_benchmark
+
+    return load_benchmark("gsm", data)[1].examples
