@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from lumos.benchmarks.base import Benchmark, Example
-from lumos.utils.io import DataFormatError, iter_jsonl
+from lumos.utils.io import DataFormatError, cut_torn_tail, iter_jsonl
 
 logger = logging.getLogger(__name__)
 
@@ -91,15 +91,6 @@ def read_records(files: Sequence[Path], *, truncate_torn_tail: bool = False) -> 
 
 def _comparable(rec: Mapping[str, Any]) -> Any:
     return (rec.get("prediction"), rec.get("status"), rec.get("scores"))
-
-
-def cut_torn_tail(path: Path) -> None:
-    """Cut a half-written last line (a killed run) off ``path``."""
-    data = path.read_bytes()
-    if data and not data.endswith(b"\n"):
-        keep = data[: data.rfind(b"\n") + 1]
-        logger.warning("%s: dropping a half-written last line (%d bytes)", path, len(data) - len(keep))
-        path.write_bytes(keep)
 
 
 # ------------------------------------------------------------------------------------------------

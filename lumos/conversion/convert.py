@@ -37,7 +37,7 @@ from lumos.conversion.rule_plan import RuleError
 from lumos.conversion.sources import SOURCE_DOMAIN, SOURCES, SourceRecord, detect_source, load_source
 from lumos.paths import REPO_ROOT, check_choice
 from lumos.utils.cli import UsageError, cli_entry
-from lumos.utils.io import DataFormatError, append_jsonl, git_commit, iter_jsonl, write_json, write_jsonl
+from lumos.utils.io import DataFormatError, append_jsonl, cut_torn_tail, git_commit, iter_jsonl, write_json, write_jsonl
 from lumos.utils.lock import lock_output
 
 logger = logging.getLogger(__name__)
@@ -104,26 +104,13 @@ def default_output(domain: str, source: str, data_fn: Path, *, convert_all: bool
     return folder / f"{name}_converted{suffix}.json"
 
 
-def repair_tail(path: Path) -> None:
-    """Cut a half-written last line (left by a killed writer) so that appends start on a fresh line."""
-    if not path.exists():
-        return
-    data = path.read_bytes()
-    if not data or data.endswith(b"\n"):
-        return
-    cut = data.rfind(b"\n") + 1
-    logger.warning("%s: removing a truncated last line (%d bytes) left by an interrupted run", path, len(data) - cut)
-    with path.open("r+b") as f:
-        f.truncate(cut)
-
-
 def done_ids(output: Path) -> set[str]:
     """Ids already in ``output`` (after repairing its tail).
 
     Raises:
         DataFormatError: a line without an ``id`` (the file was not written by this converter).
     """
-    repair_tail(output)
+    cut_torn_tail(output)
     if not output.exists():
         return set()
     ids = set()
@@ -139,7 +126,7 @@ def done_ids(output: Path) -> set[str]:
 def compact_failed(output: Path, done: set[str]) -> int:
     """Rewrite ``<output>.failed.jsonl`` keeping the last failure of each id that is still not converted."""
     path = failed_path(output)
-    repair_tail(path)
+    cut_torn_tail(path)
     if not path.exists():
         return 0
     last: dict[str, dict[str, Any]] = {}

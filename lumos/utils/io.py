@@ -110,6 +110,22 @@ def require_field(rec: dict[str, Any], field: str, where: str, kind: type | tupl
     return value
 
 
+def cut_torn_tail(path: str | Path) -> int:
+    """Cut a half-written last line (no final newline: a killed writer) off ``path`` so that appends start on a
+    fresh line; returns the bytes removed (0 when the file is whole or absent)."""
+    path = Path(path)
+    if not path.exists():
+        return 0
+    data = path.read_bytes()
+    if not data or data.endswith(b"\n"):
+        return 0
+    keep = data.rfind(b"\n") + 1
+    logger.warning("%s: removing a truncated last line (%d bytes) left by an interrupted run", path, len(data) - keep)
+    with path.open("r+b") as f:
+        f.truncate(keep)
+    return len(data) - keep
+
+
 def append_jsonl(path: str | Path, records: Iterable[dict[str, Any]]) -> None:
     """Append records, one complete line each, flushed and fsynced before returning."""
     path = Path(path)

@@ -32,7 +32,7 @@ from lumos.envs.webshop.goals import SPLITS, Goal
 from lumos.envs.webshop.metrics import aggregate
 from lumos.envs.webshop.reward import RewardScorer
 from lumos.envs.webshop.search import SEARCH_ENGINES
-from lumos.utils.io import DataFormatError, append_jsonl, git_commit, iter_jsonl, read_jsonl, write_json
+from lumos.utils.io import DataFormatError, append_jsonl, cut_torn_tail, git_commit, iter_jsonl, read_jsonl, write_json
 
 logger = logging.getLogger(__name__)
 
@@ -116,24 +116,12 @@ def scripted_episode(session: WebShopSession, *, query_from: str = "query") -> d
                             if k in info}}
 
 
-def drop_partial_line(path: Path) -> None:
-    """Cut a half-written last line (no trailing newline, left by a killed run) so appends start clean."""
-    if not path.exists():
-        return
-    data = path.read_bytes()
-    if data and not data.endswith(b"\n"):
-        keep = data.rfind(b"\n") + 1
-        logger.warning("%s: dropping a half-written last line (%d bytes)", path, len(data) - keep)
-        with path.open("r+b") as f:
-            f.truncate(keep)
-
-
 def run_scripted(shop: WebShop, indices: Sequence[int], save_dir: Path, *, query_from: str = "query") -> dict[str, Any]:
     """Run the scripted policy over ``indices``, appending to ``save_dir/episodes.jsonl`` (resumable)."""
     from tqdm import tqdm
 
     path = save_dir / "episodes.jsonl"
-    drop_partial_line(path)
+    cut_torn_tail(path)
     done = {r["goal_index"] for r in read_jsonl(path, skip_invalid_tail=True)} if path.exists() else set()
     todo = [k for k in indices if k not in done]
     logger.info("%d of %d goals already done in %s", len(indices) - len(todo), len(indices), path)
