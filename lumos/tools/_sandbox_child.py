@@ -333,7 +333,17 @@ def _install_guards(workdir):
     shutil.move = path_guard(shutil.move, 2)
 
 
+_timeout_raised = False
+
+
 def _on_timeout(signum, frame):
+    """SIGXCPU (CPU limit) or SIGALRM (wall clock): raise ``SandboxTimeout`` once. A later signal (the other
+    limit, or SIGXCPU repeated each second) must not raise again while the first is being reported; code that
+    swallows the first is ended by the hard limits and the supervisor's kill."""
+    global _timeout_raised
+    if _timeout_raised:
+        return
+    _timeout_raised = True
     raise SandboxTimeout("CPU time limit exceeded" if signum == signal.SIGXCPU else "wall-clock time limit exceeded")
 
 
